@@ -1,0 +1,138 @@
+# Keel: one non-recursive Makefile. disk.img.mk alone knows the disk layout.
+#   make            build/disk.img
+#   make run        boot it under QEMU (AMD SVM emulation), serial on the terminal
+#   make test       unit tests and emulator integration tests
+#   make deps       install the Debian packages everything needs
+
+BUILD := build
+Q := @
+
+# A cross compiler when the user has one, the host's otherwise.
+CROSS ?= $(if $(shell command -v x86_64-elf-gcc 2>/dev/null),x86_64-elf-,)
+CC := $(CROSS)gcc
+LD := $(CROSS)ld
+OBJCOPY := $(CROSS)objcopy
+NASM := nasm
+HOSTCC := gcc
+PYTHON := /usr/bin/python3
+
+# The MBR loads this many sectors of stage 2 to 0:1000 (all of 1000h-FFFFh).
+STAGE2_SECTORS := 120
+STAGE2_MAGIC := 0x3253454B
+HV_IMAGE_MAX_MIB := 4
+
+CFLAGS_COMMON := -std=c11 -ffreestanding -nostdlib -fno-pic -fno-pie \
+	-fno-stack-protector -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+	-fno-builtin -Wall -Wextra -Werror -MD -MP
+# -mstringop-strategy=loop and -O1: gcc -m16 emits MOVS/STOS with 16-bit SI/DI,
+# which breaks the flat (unreal-mode) pointers stage 2 uses; the link checks it.
+CFLAGS_S2 := $(CFLAGS_COMMON) -m16 -mregparm=3 -march=i686 -O1 -mstringop-strategy=loop
+CFLAGS_HV := $(CFLAGS_COMMON) -m64 -mcmodel=kernel -mno-red-zone -O2 -g
+ifdef DEBUG_ENTRY
+CFLAGS_HV += -DDEBUG_ENTRY=1
+endif
+
+LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c lib/multiboot.c
+S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c $(LIB_SRCS)
+S2_ASM := stage2/entry.asm stage2/longmode.asm
+HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c guest/*.c) $(LIB_SRCS)
+HV_ASM := hv/entry.asm hv/isr.asm $(wildcard hv/*_stub.asm svm/*.asm vmx/*.asm)
+
+S2_OBJS := $(S2_ASM:%.asm=$(BUILD)/s2/%.o) $(S2_SRCS:%.c=$(BUILD)/s2/%.o)
+HV_OBJS := $(HV_ASM:%.asm=$(BUILD)/hv/%.o) $(HV_SRCS:%.c=$(BUILD)/hv/%.o)
+
+.PHONY: all deps run run-bochs test unit integration clean sizes
+all: $(BUILD)/disk.img
+
+# --- MBR ---------------------------------------------------------------
+$(BUILD)/boot/mbr.bin: boot/mbr.asm Makefile disk.img.mk
+	@mkdir -p $(@D)
+	$(Q)$(NASM) -f bin -DPART1_LBA=$(PART1_LBA) -DPART1_SECTORS=$(PART1_SECTORS) \
+		-DPART1_TYPE=$(PART1_TYPE) -DSTAGE2_SECTORS=$(STAGE2_SECTORS) \
+		-DSTAGE2_MAGIC=$(STAGE2_MAGIC) $< -o $@
+	$(Q)$(NASM) -f bin -DCODE_ONLY -DPART1_LBA=0 -DPART1_SECTORS=0 -DPART1_TYPE=0 \
+		-DSTAGE2_SECTORS=$(STAGE2_SECTORS) -DSTAGE2_MAGIC=$(STAGE2_MAGIC) $< -o $(BUILD)/boot/mbr-code.bin
+	$(Q)test $$(stat -c %s $@) -eq 512 || { echo "MBR: not 512 bytes" >&2; exit 1; }
+	$(Q)test "$$(od -An -tx1 -j510 -N2 $@ | tr -d ' ')" = 55aa || \
+		{ echo "MBR: no 0x55AA signature at byte 510" >&2; exit 1; }
+
+# --- stage 2 (C compiled with -m16) --------------------------------------
+$(BUILD)/s2/%.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_S2) -c $< -o $@
+
+$(BUILD)/s2/%.o: %.asm
+	@mkdir -p $(@D)
+	$(Q)$(NASM) -f elf32 $< -o $@
+
+$(BUILD)/stage2.elf: $(S2_OBJS) stage2/stage2.ld
+	$(Q)$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments --defsym=STAGE2_SECTORS=$(STAGE2_SECTORS) \
+		-T stage2/stage2.ld $(S2_OBJS) -o $@
+	$(Q)if objdump -d -Mi8086 $(filter-out %.asm.o,$(S2_SRCS:%.c=$(BUILD)/s2/%.o)) | \
+		grep -qE '\s(rep |repz |repnz )?(movs|stos|lods|scas|cmps)[bwlq]?\s'; then \
+		echo "stage 2: gcc emitted a string instruction (16-bit SI/DI in real mode)" >&2; \
+		rm -f $@; exit 1; fi
+
+$(BUILD)/stage2.bin: $(BUILD)/stage2.elf
+	$(Q)$(OBJCOPY) -O binary -j .head -j .text -j .rodata -j .data $< $@
+	$(Q)test $$(stat -c %s $@) -le $$(($(STAGE2_SECTORS) * 512)) || \
+		{ echo "stage 2: larger than its $(STAGE2_SECTORS) sectors" >&2; exit 1; }
+
+# --- the hypervisor -----------------------------------------------------
+$(BUILD)/hv/%.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_HV) -c $< -o $@
+
+$(BUILD)/hv/%.o: %.asm
+	@mkdir -p $(@D)
+	$(Q)$(NASM) -f elf64 $< -o $@
+
+$(BUILD)/keel.elf: $(HV_OBJS) hv/hv.ld
+	$(Q)$(LD) -m elf_x86_64 -nostdlib -z noexecstack --no-warn-rwx-segments -z max-page-size=4096 -T hv/hv.ld $(HV_OBJS) -o $@
+
+$(BUILD)/KEEL.BIN: $(BUILD)/keel.elf tools/hvsum.py
+	$(Q)$(OBJCOPY) -O binary -R .bss $< $@
+	$(Q)$(PYTHON) tools/hvsum.py $@
+
+include disk.img.mk
+
+sizes: $(BUILD)/disk.img
+	@echo "MBR code bytes:   $$(stat -c %s $(BUILD)/boot/mbr-code.bin) of 440"
+	@echo "stage 2 bytes:    $$(stat -c %s $(BUILD)/stage2.bin) of $$(($(STAGE2_SECTORS) * 512))"
+	@echo "hypervisor bytes: $$(stat -c %s $(BUILD)/KEEL.BIN) (file), $$(($(HV_IMAGE_MAX_MIB) * 1048576)) max"
+
+# --- set-up ---------------------------------------------------------------
+DEPS_PACKAGES := nasm gcc binutils make qemu-system-x86 bochs bochsbios vgabios \
+	bochs-term mtools dosfstools syslinux syslinux-common busybox-static cpio gzip \
+	python3 python3-pytest python3-pexpect libcmocka-dev
+deps:
+	$(Q)tools/deps.sh $(DEPS_PACKAGES)
+
+# --- tests ------------------------------------------------------------------
+UNIT_TESTS := config fat format memmap multiboot
+UNIT_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Wall -Wextra -Werror -Ilib -Istage2
+UNIT_SRCS_config := lib/config.c
+UNIT_SRCS_fat := stage2/fat.c
+UNIT_SRCS_format := lib/format.c
+UNIT_SRCS_memmap := lib/memmap.c
+UNIT_SRCS_multiboot := lib/multiboot.c lib/memmap.c
+
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.h stage2/*.h hv/*.h) Makefile
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< $(UNIT_SRCS_$*) -lcmocka -o $@
+
+unit: $(UNIT_TESTS:%=$(BUILD)/unit/test_%)
+	$(Q)fail=0; for t in $^; do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+integration: $(BUILD)/disk.img
+	$(Q)cd tests && $(PYTHON) -m pytest -v --tb=short $(PYTEST_ARGS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

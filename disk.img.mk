@@ -1,0 +1,48 @@
+# The disk image layout, and nothing else (docs/disk.md):
+#   LBA 0          MBR (boot/mbr.asm) with a partition table of one entry
+#   LBA 1-2047     stage 2 (the MBR loads STAGE2_SECTORS of it)
+#   LBA 2048-...   partition 1, FAT16, type 0x0E: KEEL.CFG, KEEL.BIN, guest files
+# Users may add partitions of their own after partition 1.
+
+DISK_MIB := 128
+PART1_LBA := 2048
+PART1_SECTORS := $(shell echo $$(( ($(DISK_MIB) << 11) - $(PART1_LBA) )))
+PART1_TYPE := 0x0E
+
+# The FreeDOS floppy image beside the project, or the user's own.
+FREEDOS_IMG ?= $(firstword $(wildcard ../shared/guests/freedos/freedos-1.44M.img))
+
+# Files that go onto partition 1 besides KEEL.BIN and KEEL.CFG: pairs of
+# source path and 8.3 name. Guest issues add to this list.
+PART1_FILES :=
+ifneq ($(FREEDOS_IMG),)
+PART1_FILES += $(FREEDOS_IMG):FDOS.IMG
+endif
+PART1_FILES += $(EXTRA_PART1_FILES)
+
+# Test guests (tests/guests/*.asm, flat binaries) for the default entry and
+# the integration tests.
+$(BUILD)/guests/%.bin: tests/guests/%.asm tests/guests/hypercall.inc
+	@mkdir -p $(@D)
+	$(Q)$(NASM) -f bin -I tests/guests/ $< -o $@
+
+PART1_FILES += $(BUILD)/guests/hello_real.bin:HELLO.BIN
+
+$(BUILD)/KEEL.CFG: tools/mkcfg.sh disk.img.mk
+	@mkdir -p $(@D)
+	$(Q)FREEDOS="$(FREEDOS_IMG)" tools/mkcfg.sh > $@
+
+$(BUILD)/part1.img: $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG $(foreach f,$(PART1_FILES),$(firstword $(subst :, ,$(f)))) disk.img.mk
+	$(Q)rm -f $@
+	$(Q)mkfs.fat -F 16 -n KEEL -h $(PART1_LBA) -C $@ $$(($(PART1_SECTORS) / 2)) >/dev/null
+	$(Q)mcopy -i $@ $(BUILD)/KEEL.BIN ::KEEL.BIN
+	$(Q)mcopy -i $@ $(BUILD)/KEEL.CFG ::KEEL.CFG
+	$(Q)for f in $(PART1_FILES); do mcopy -i $@ "$${f%%:*}" "::$${f##*:}"; done
+
+$(BUILD)/disk.img: $(BUILD)/boot/mbr.bin $(BUILD)/stage2.bin $(BUILD)/part1.img
+	$(Q)rm -f $@
+	$(Q)dd if=$(BUILD)/boot/mbr.bin of=$@ bs=512 count=1 conv=notrunc status=none
+	$(Q)dd if=$(BUILD)/stage2.bin of=$@ bs=512 seek=1 conv=notrunc status=none
+	$(Q)dd if=$(BUILD)/part1.img of=$@ bs=512 seek=$(PART1_LBA) conv=notrunc status=none
+	$(Q)truncate -s $(DISK_MIB)M $@
+	@echo "built $@ ($(DISK_MIB) MiB; partition 1 at LBA $(PART1_LBA), FAT16)"

@@ -1,0 +1,64 @@
+#include "hv.h"
+#include "bootinfo.h"
+#include "../lib/string.h"
+
+struct boot_info boot_info;
+
+static const void *identity(u32 phys, void *ctx)
+{
+	(void)ctx;
+	return phys_to_virt(phys);
+}
+
+static bool in_region(u64 a, u64 len, hpa_t base, u64 size)
+{
+	return a >= base && len <= size && a - base <= size - len;
+}
+
+void bootinfo_read(hpa_t info_pa, hpa_t region_base, u64 region_size)
+{
+	const struct multiboot_info *mbi = phys_to_virt(info_pa);
+	const struct multiboot_module *m;
+	struct boot_info *bi = &boot_info;
+	u32 need = MULTIBOOT_INFO_CMDLINE | MULTIBOOT_INFO_MEM_MAP | MULTIBOOT_INFO_MODS;
+
+	if (!in_region(info_pa, sizeof(*mbi), region_base, region_size))
+		fatal("hand-off structure at 0x%llx is outside Keel's region",
+		      (unsigned long long)info_pa);
+	if ((mbi->flags & need) != need)
+		fatal("hand-off structure lacks a command line, memory map or module list "
+		      "(flags 0x%x)", mbi->flags);
+
+	bi->nmap = mb_read_mmap(mbi, identity, NULL, bi->map, MEMMAP_MAX);
+	if (bi->nmap > 0)
+		bi->nmap = memmap_sanitize(bi->map, bi->nmap, MEMMAP_MAX);
+	if (bi->nmap <= 0)
+		fatal("hand-off memory map is malformed");
+
+	bi->cmdline = phys_to_virt(mbi->cmdline);
+	bi->cmdline_len = strlen(bi->cmdline);
+	bi->boot_drive = (mbi->flags & MULTIBOOT_INFO_BOOTDEV) ? (u8)(mbi->boot_device >> 24) : 0x80;
+	bi->used_end = info_pa + HV_BOOTINFO_SIZE;
+
+	m = phys_to_virt(mbi->mods_addr);
+	for (u32 i = 0; i < mbi->mods_count && i < MB_MAX_MODULES; i++, m++) {
+		struct boot_module *bm = &bi->mods[bi->nmods++];
+
+		bm->name = phys_to_virt(m->string);
+		bm->start = m->mod_start;
+		bm->end = m->mod_end;
+		if (!in_region(bm->start, bm->end - bm->start, region_base, region_size) ||
+		    bm->end < bm->start)
+			fatal("hand-off module %s lies outside Keel's region", bm->name);
+		if (ALIGN_UP(bm->end, PAGE_SIZE) > bi->used_end)
+			bi->used_end = ALIGN_UP(bm->end, PAGE_SIZE);
+	}
+}
+
+const struct boot_module *bootinfo_module(const char *name)
+{
+	for (int i = 0; i < boot_info.nmods; i++)
+		if (!strcmp(boot_info.mods[i].name, name))
+			return &boot_info.mods[i];
+	return NULL;
+}

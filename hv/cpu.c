@@ -1,0 +1,104 @@
+/* Which virtualization extension this CPU offers, and whether firmware
+ * lets Keel use it. Each "cannot host guests" case gets one reason. */
+#include "hv.h"
+#include "../lib/io.h"
+#include "../lib/string.h"
+
+/* Intel SDM vol. 3C 23.6 and 23.7; AMD APM vol. 2 15.4. */
+#define CPUID_1_ECX_VMX (1u << 5)
+#define CPUID_1_ECX_SMX (1u << 6)
+#define CPUID_80000001_ECX_SVM (1u << 2)
+#define CPUID_80000001_EDX_LM (1u << 29)
+#define CPUID_8000000A_EDX_NP (1u << 0)
+
+#define MSR_IA32_FEATURE_CONTROL 0x3A
+#define FEATURE_CONTROL_LOCKED (1u << 0)
+#define FEATURE_CONTROL_VMXON_IN_SMX (1u << 1)
+#define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1u << 2)
+
+#define MSR_VM_CR 0xC0010114
+#define VM_CR_SVMDIS (1u << 4)
+
+static void detect_intel(struct cpu_info *ci, u32 ecx1)
+{
+	u64 fc;
+
+	if (!(ecx1 & CPUID_1_ECX_VMX)) {
+		ci->problem = "this Intel CPU has no VT-x (CPUID.1:ECX.VMX = 0), or it is hidden";
+		return;
+	}
+	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if ((fc & FEATURE_CONTROL_LOCKED) && !(fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX)) {
+		ci->problem = "VT-x is turned off by the firmware (IA32_FEATURE_CONTROL is "
+			      "locked without VMXON outside SMX): enable Intel Virtualization "
+			      "Technology in the BIOS setup";
+		return;
+	}
+	ci->backend = "vmx";
+}
+
+static void detect_amd(struct cpu_info *ci)
+{
+	u32 a, b, c, d;
+
+	if (ci->max_ext_leaf < 0x80000001) {
+		ci->problem = "this AMD CPU reports no extended CPUID leaves";
+		return;
+	}
+	cpuid(0x80000001, 0, &a, &b, &c, &d);
+	if (!(c & CPUID_80000001_ECX_SVM)) {
+		ci->problem = "this AMD CPU has no AMD-V (CPUID 80000001h:ECX.SVM = 0), or it is hidden";
+		return;
+	}
+	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+		ci->problem = "AMD-V is turned off by the firmware (VM_CR.SVMDIS = 1): enable "
+			      "SVM Mode in the BIOS setup";
+		return;
+	}
+	if (ci->max_ext_leaf < 0x8000000A) {
+		ci->problem = "this AMD CPU reports no SVM feature leaf (CPUID 8000000Ah)";
+		return;
+	}
+	cpuid(0x8000000A, 0, &a, &b, &c, &d);
+	if (!(d & CPUID_8000000A_EDX_NP)) {
+		ci->problem = "this AMD CPU has AMD-V without nested paging (CPUID 8000000Ah:EDX.NP = 0)";
+		return;
+	}
+	ci->backend = "svm";
+}
+
+void cpu_detect(struct cpu_info *ci)
+{
+	u32 a, b, c, d;
+
+	memset(ci, 0, sizeof(*ci));
+	cpuid(0, 0, &a, &b, &c, &d);
+	ci->max_leaf = a;
+	memcpy(ci->vendor_id, &b, 4);
+	memcpy(ci->vendor_id + 4, &d, 4);
+	memcpy(ci->vendor_id + 8, &c, 4);
+	cpuid(0x80000000, 0, &a, &b, &c, &d);
+	ci->max_ext_leaf = a;
+
+	if (!strcmp(ci->vendor_id, "GenuineIntel"))
+		ci->vendor = CPU_VENDOR_INTEL;
+	else if (!strcmp(ci->vendor_id, "AuthenticAMD"))
+		ci->vendor = CPU_VENDOR_AMD;
+
+	if (ci->max_ext_leaf < 0x80000001) {
+		ci->problem = "this CPU has no long mode";
+		return;
+	}
+	cpuid(0x80000001, 0, &a, &b, &c, &d);
+	if (!(d & CPUID_80000001_EDX_LM)) {
+		ci->problem = "this CPU has no long mode";
+		return;
+	}
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (ci->vendor == CPU_VENDOR_INTEL)
+		detect_intel(ci, c);
+	else if (ci->vendor == CPU_VENDOR_AMD)
+		detect_amd(ci);
+	else
+		ci->problem = "unknown CPU vendor: Keel supports Intel VT-x and AMD-V";
+}

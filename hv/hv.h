@@ -1,0 +1,75 @@
+/* The hypervisor core's common declarations. */
+#ifndef KEEL_HV_H
+#define KEEL_HV_H
+
+#include "../lib/types.h"
+#include "../lib/hvimage.h"
+
+#define PAGE_SIZE 4096u
+
+#define KEEL_VERSION "0.1"
+
+/* Logging (hv/log.c): every line starts with "keel: " (docs/log.md). */
+void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "keel: FATAL: ...", then the machine stops: emulators exit with code 3,
+ * a real machine halts with the message on screen. */
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+void hv_halt(void) __attribute__((noreturn));
+
+/* Keel's region (hv/mem.c). Physical memory below 4 GiB is identity-mapped
+ * in the hypervisor's page tables, so a host-physical address there is also
+ * a pointer. The image itself runs at HV_VIRT_BASE. */
+struct hv_region {
+	hpa_t base;
+	u64 size;
+	hpa_t heap_start; /* first free byte after the image, hand-off and files */
+};
+extern struct hv_region hv_region;
+
+static inline void *phys_to_virt(hpa_t pa)
+{
+	return flat_ptr((uintptr_t)pa);
+}
+
+hpa_t virt_to_phys(const void *p);
+
+void mem_init(hpa_t base, u64 size, hpa_t used_end);
+/* One zeroed 4 KiB page from the region, or 0 when none is left. */
+hpa_t page_alloc(void);
+/* n contiguous zeroed pages, aligned to align bytes, or 0. */
+hpa_t pages_alloc(unsigned n, u64 align);
+u64 pages_free(void);
+void paging_init(void);
+
+/* Descriptor tables and exceptions (hv/trap.c). */
+void trap_init(void);
+
+/* Power (hv/power.c). */
+void power_off(int code) __attribute__((noreturn));
+
+/* CPU detection (hv/cpu.c). */
+enum cpu_vendor { CPU_VENDOR_OTHER, CPU_VENDOR_INTEL, CPU_VENDOR_AMD };
+struct cpu_info {
+	enum cpu_vendor vendor;
+	char vendor_id[13];
+	u32 max_leaf, max_ext_leaf;
+	const char *backend;  /* "vmx", "svm", or NULL */
+	const char *problem;  /* why the CPU cannot host guests, or NULL */
+};
+void cpu_detect(struct cpu_info *ci);
+
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (u64)hi << 32 | lo;
+}
+
+static inline void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
+}
+
+#endif

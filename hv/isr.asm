@@ -1,0 +1,62 @@
+; Exception entry stubs for the hypervisor's own IDT. Each pushes a dummy
+; error code where the CPU pushes none (SDM 6.15, table 6-1), then the
+; vector, then every general register, and calls hv_exception() with a
+; pointer to the frame (struct trap_frame in hv/trap.h).
+
+BITS 64
+DEFAULT REL
+
+extern hv_exception
+global isr_table
+
+section .text
+
+%macro isr 1
+isr_%1:
+%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
+	; the CPU pushed an error code
+%else
+	push 0
+%endif
+	push %1
+	jmp isr_common
+%endmacro
+
+%assign v 0
+%rep 32
+	isr v
+%assign v v + 1
+%endrep
+
+isr_common:
+	push rax
+	push rbx
+	push rcx
+	push rdx
+	push rsi
+	push rdi
+	push rbp
+	push r8
+	push r9
+	push r10
+	push r11
+	push r12
+	push r13
+	push r14
+	push r15
+	mov rdi, rsp
+	and rsp, -16
+	call hv_exception		; does not return
+.halt:
+	cli
+	hlt
+	jmp .halt
+
+section .rodata
+align 8
+isr_table:
+%assign v 0
+%rep 32
+	dq isr_ %+ v
+%assign v v + 1
+%endrep

@@ -1,0 +1,82 @@
+/* The hypervisor's C entry: take over from stage 2, report what was
+ * found, pick the backend for this CPU, and run the chosen entry. */
+#include "hv.h"
+#include "bootinfo.h"
+#include "../lib/config.h"
+#include "../lib/console.h"
+
+/* The chosen entry, parsed from the hand-off command line. ~40 KiB, so it
+ * lives in .bss; owned by hv_main(). */
+static struct config entry_cfg;
+
+static const char *const range_type_names[] = {
+	[E820_RAM] = "ram", [E820_RESERVED] = "reserved", [E820_ACPI] = "acpi",
+	[E820_NVS] = "nvs", [E820_UNUSABLE] = "unusable",
+};
+
+static void report_memory(void)
+{
+	const struct boot_info *bi = &boot_info;
+
+	for (int i = 0; i < bi->nmap; i++) {
+		const struct mem_range *r = &bi->map[i];
+		const char *t = r->type < ARRAY_SIZE(range_type_names) && range_type_names[r->type]
+					? range_type_names[r->type] : "other";
+
+		log_line("memory 0x%012llx-0x%012llx %s", (unsigned long long)r->base,
+			 (unsigned long long)(r->base + r->len), t);
+	}
+	log_line("region base=0x%llx size=%llu MiB heap=%llu KiB free",
+		 (unsigned long long)hv_region.base, (unsigned long long)(hv_region.size >> 20),
+		 (unsigned long long)(pages_free() >> 10));
+	for (int i = 0; i < bi->nmods; i++)
+		log_line("module %s at 0x%llx size=%llu", bi->mods[i].name,
+			 (unsigned long long)bi->mods[i].start,
+			 (unsigned long long)(bi->mods[i].end - bi->mods[i].start));
+}
+
+static const struct cfg_entry *parse_entry(void)
+{
+	struct cfg_error err;
+
+	if (cfg_parse(boot_info.cmdline, boot_info.cmdline_len, &entry_cfg, &err))
+		fatal("the hand-off command line (the chosen KEEL.CFG entry) does not parse: "
+		      "line %d: %s", err.line, err.msg);
+	if (entry_cfg.nentries != 1)
+		fatal("the hand-off command line holds %d entries, not one", entry_cfg.nentries);
+	return &entry_cfg.entries[0];
+}
+
+void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
+{
+	const struct cfg_entry *e;
+	struct cpu_info ci;
+
+	con_init(CON_ALL);
+	log_line("Keel %s hypervisor in long mode", KEEL_VERSION);
+	if (magic != HV_ENTRY_MAGIC)
+		fatal("entered with magic 0x%llx: not started by Keel's stage 2",
+		      (unsigned long long)magic);
+	trap_init();
+	bootinfo_read(info_pa, region_base, region_size);
+	mem_init(region_base, region_size, boot_info.used_end);
+	paging_init();
+	report_memory();
+
+	cpu_detect(&ci);
+	log_line("cpu vendor=%s backend=%s",
+		 ci.vendor == CPU_VENDOR_INTEL ? "Intel" :
+		 ci.vendor == CPU_VENDOR_AMD ? "AMD" : ci.vendor_id,
+		 ci.backend ? ci.backend : "none");
+	if (ci.problem)
+		fatal("%s", ci.problem);
+
+	e = parse_entry();
+	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
+		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));
+	for (int i = 0; i < e->nguests; i++)
+		log_line("guest %d kind=%s (line %d)", i + 1, cfg_kind_name(e->guests[i].kind),
+			 e->guests[i].line);
+	log_line("no %s backend in this build yet: nothing to run", ci.backend);
+	power_off(0);
+}

@@ -1,0 +1,16 @@
+/* The few C library string functions Keel uses. In the host unit tests the
+ * C library provides them; in stage 2 and the hypervisor lib/string.c does. */
+#ifndef KEEL_STRING_H
+#define KEEL_STRING_H
+
+#include "types.h"
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+#endif
