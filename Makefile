@@ -36,7 +36,7 @@ LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c li
 S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c $(LIB_SRCS)
 S2_ASM := stage2/entry.asm stage2/longmode.asm
 HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c guest/*.c) $(LIB_SRCS)
-HV_ASM := hv/entry.asm hv/isr.asm $(wildcard hv/*_stub.asm svm/*.asm vmx/*.asm)
+HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
 
 S2_OBJS := $(S2_ASM:%.asm=$(BUILD)/s2/%.o) $(S2_SRCS:%.c=$(BUILD)/s2/%.o)
 HV_OBJS := $(HV_ASM:%.asm=$(BUILD)/hv/%.o) $(HV_SRCS:%.c=$(BUILD)/hv/%.o)

@@ -45,6 +45,9 @@ void paging_init(void);
 /* Descriptor tables and exceptions (hv/trap.c). */
 void trap_init(void);
 
+/* Halt until an interrupt arrives; returns its vector, or -1 (hv/idle.c). */
+int idle_wait(void);
+
 /* Power (hv/power.c). */
 void power_off(int code) __attribute__((noreturn));
 

@@ -2,6 +2,7 @@
  * found, pick the backend for this CPU, and run the chosen entry. */
 #include "hv.h"
 #include "bootinfo.h"
+#include "guest.h"
 #include "../lib/config.h"
 #include "../lib/console.h"
 
@@ -49,6 +50,7 @@ static const struct cfg_entry *parse_entry(void)
 
 void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 {
+	const struct hv_backend *ops;
 	const struct cfg_entry *e;
 	struct cpu_info ci;
 
@@ -74,9 +76,8 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	e = parse_entry();
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
 		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));
-	for (int i = 0; i < e->nguests; i++)
-		log_line("guest %d kind=%s (line %d)", i + 1, cfg_kind_name(e->guests[i].kind),
-			 e->guests[i].line);
-	log_line("no %s backend in this build yet: nothing to run", ci.backend);
-	power_off(0);
+	ops = hv_backend_select(ci.backend);
+	if (!ops)
+		fatal("no %s backend in this build", ci.backend);
+	guests_run(e, ops);
 }

@@ -1,0 +1,67 @@
+/* Flat test guests (DESIGN.md "Test guests"): a raw image copied to its
+ * load address and entered there, in real mode at (load >> 4):0, in
+ * protected mode with paging off, or in long mode on an identity map. */
+#include "../hv/hv.h"
+#include "../hv/guest.h"
+#include "../lib/string.h"
+
+/* Long-mode guests get an identity map of the first 4 GiB in 2 MiB pages
+ * at this guest-physical address: PML4, PDPT, four page directories. */
+#define FLAT_PT_BASE 0x1000u
+#define FLAT_PT_PAGES 6
+#define PTE_P 0x1ull
+#define PTE_RW 0x2ull
+#define PTE_PS 0x80ull
+
+static void build_identity_map(void)
+{
+	u64 *pml4 = phys_to_virt(FLAT_PT_BASE), *pdpt = pml4 + 512, *pd = pml4 + 1024;
+
+	memset(pml4, 0, FLAT_PT_PAGES * PAGE_SIZE);
+	pml4[0] = (FLAT_PT_BASE + 0x1000) | PTE_P | PTE_RW;
+	for (int i = 0; i < 4; i++)
+		pdpt[i] = (FLAT_PT_BASE + 0x2000 + i * 0x1000) | PTE_P | PTE_RW;
+	for (u64 i = 0; i < 4 * 512; i++)
+		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
+}
+
+int flat_load(struct guest *g, struct guest_start *st)
+{
+	const struct cfg_guest *c = g->cfg;
+	u64 size;
+	const void *img = guest_file(c->file, &size);
+
+	if (!img) {
+		log_line("guest %d \"%s\": file not loaded", g->index, g->name);
+		return -1;
+	}
+	if (!guest_ram(c->load, size)) {
+		log_line("guest %d \"%s\": load=0x%llx+0x%llx is not guest RAM", g->index, g->name,
+			 (unsigned long long)c->load, (unsigned long long)size);
+		return -1;
+	}
+	if (c->mode == CFG_MODE_LONG &&
+	    (c->load < FLAT_PT_BASE + FLAT_PT_PAGES * PAGE_SIZE && FLAT_PT_BASE < c->load + size)) {
+		log_line("guest %d \"%s\": a long-mode image may not overlap its page tables "
+			 "at 0x%x-0x%x", g->index, g->name, FLAT_PT_BASE,
+			 FLAT_PT_BASE + FLAT_PT_PAGES * PAGE_SIZE);
+		return -1;
+	}
+	memcpy(phys_to_virt(c->load), img, size);
+
+	st->mode = c->mode;
+	st->rflags = 0;
+	if (c->mode == CFG_MODE_REAL) {
+		st->cs_selector = (u16)(c->load >> 4);
+		st->rip = 0;
+		st->rsp = 0xFFF0;
+	} else {
+		st->rip = c->load;
+		st->rsp = c->load; /* the stack grows down below the image */
+		if (c->mode == CFG_MODE_LONG) {
+			build_identity_map();
+			st->cr3 = FLAT_PT_BASE;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,274 @@
+/* The common VM-exit dispatcher: one table indexed by exit kind. Handlers
+ * reach the guest only through the backend operations. */
+#include "hv.h"
+#include "cpuid.h"
+#include "guest.h"
+#include "x86.h"
+#include "../lib/io.h"
+#include "../lib/string.h"
+
+#define KEEL_HYPERCALL_VERSION 0x00000001u
+
+/* Hypercall numbers (DESIGN.md, docs/hypercalls.md). */
+#define HC_VERSION 0x0
+#define HC_PUTC 0x1
+#define HC_EXIT 0x2
+#define HC_NEXT 0x3
+#define HC_POWEROFF 0x84000008u /* PSCI SYSTEM_OFF */
+
+#define PORT_RESET_CONTROL 0xCF9
+#define RESET_CONTROL_RST_CPU 0x04
+#define PORT_KBC_COMMAND 0x64
+#define KBC_CMD_PULSE_RESET 0xFE
+
+#define MSR_VM_CR 0xC0010114
+#define MSR_VM_HSAVE_PA 0xC0010117
+
+typedef void (*exit_handler)(struct vcpu *v, const struct vmexit *e);
+
+static void advance(struct vcpu *v, const struct vmexit *e)
+{
+	v->ops->advance_rip(v, e);
+}
+
+static void handle_cpuid(struct vcpu *v, const struct vmexit *e)
+{
+	u32 leaf = (u32)vcpu_get_reg(v, VCPU_RAX), sub = (u32)vcpu_get_reg(v, VCPU_RCX);
+	u32 a, b, c, d;
+
+	cpuid(leaf, sub, &a, &b, &c, &d);
+	cpuid_filter(leaf, sub, &a, &b, &c, &d);
+	vcpu_set_reg(v, VCPU_RAX, a);
+	vcpu_set_reg(v, VCPU_RBX, b);
+	vcpu_set_reg(v, VCPU_RCX, c);
+	vcpu_set_reg(v, VCPU_RDX, d);
+	advance(v, e);
+}
+
+static void handle_hlt(struct vcpu *v, const struct vmexit *e)
+{
+	int vector;
+
+	advance(v, e);
+	if (!v->ops->interrupts_enabled(v)) {
+		guest_stop(v, STOP_HLT, 0);
+		return;
+	}
+	/* The vector is whatever the guest programmed its PIC or APIC with
+	 * (a real-mode guest's PIC uses 8-15). An NMI is left to arrive again
+	 * in the guest. */
+	vector = v->ops->wait_for_interrupt(v);
+	if (vector >= 0 && vector != X86_EXC_NMI)
+		v->ops->inject_interrupt(v, (u8)vector);
+}
+
+static u64 io_mask(u8 size)
+{
+	return size == 4 ? 0xFFFFFFFFull : size == 2 ? 0xFFFFull : 0xFFull;
+}
+
+/* Only the ports in the permission map exit; everything but a reset is
+ * done on the real port, as the guest asked. */
+static void handle_io(struct vcpu *v, const struct vmexit *e)
+{
+	const struct vmexit_io *io = &e->io;
+	u64 rax = vcpu_get_reg(v, VCPU_RAX), mask = io_mask(io->size);
+	u32 val = (u32)(rax & mask);
+
+	if (io->string) {
+		guest_stop(v, STOP_UNHANDLED, e->reason);
+		log_line("string I/O to intercepted port 0x%x is not supported", io->port);
+		return;
+	}
+	if (!io->in) {
+		if (io->port == PORT_RESET_CONTROL && io->size == 1 && (val & RESET_CONTROL_RST_CPU)) {
+			log_line("guest reset request: port 0xcf9 value 0x%02x", val);
+			guest_stop(v, STOP_RESET, 0);
+			return;
+		}
+		if (io->port == PORT_KBC_COMMAND && io->size == 1 && val == KBC_CMD_PULSE_RESET) {
+			log_line("guest reset request: keyboard controller command 0xfe");
+			guest_stop(v, STOP_RESET, 0);
+			return;
+		}
+		if (io->size == 1)
+			outb(io->port, (u8)val);
+		else if (io->size == 2)
+			outw(io->port, (u16)val);
+		else
+			outl(io->port, val);
+	} else {
+		u32 in = io->size == 1 ? inb(io->port) : io->size == 2 ? inw(io->port) : inl(io->port);
+
+		vcpu_set_reg(v, VCPU_RAX, (rax & ~mask) | in);
+	}
+	advance(v, e);
+}
+
+static void inject_gp(struct vcpu *v)
+{
+	v->ops->inject_exception(v, X86_EXC_GP, true, 0);
+}
+
+/* Only the MSRs in the permission map exit. EFER.SVME is hidden from reads
+ * and may not be set; the SVM control MSRs do not exist for the guest. */
+static void handle_msr(struct vcpu *v, const struct vmexit *e)
+{
+	u32 msr = e->msr.index;
+	u64 val;
+
+	if (msr != MSR_EFER) {
+		inject_gp(v);
+		return;
+	}
+	if (!e->msr.write) {
+		val = vcpu_get_reg(v, VCPU_EFER);
+		vcpu_set_reg(v, VCPU_RAX, (u32)val);
+		vcpu_set_reg(v, VCPU_RDX, val >> 32);
+	} else {
+		val = (vcpu_get_reg(v, VCPU_RDX) << 32) | (u32)vcpu_get_reg(v, VCPU_RAX);
+		if (val & EFER_SVME) {
+			inject_gp(v);
+			return;
+		}
+		vcpu_set_reg(v, VCPU_EFER, val);
+	}
+	advance(v, e);
+}
+
+static void guest_putc(struct vcpu *v, char c)
+{
+	struct guest *g = v->guest;
+
+	if (c != '\n' && g->line_len < GUEST_LINE_MAX - 1) {
+		g->line[g->line_len++] = c;
+		return;
+	}
+	g->line[g->line_len] = 0;
+	log_line("[%s] %s", g->name, g->line);
+	g->line_len = 0;
+	if (c != '\n')
+		g->line[g->line_len++] = c;
+}
+
+static void handle_hypercall(struct vcpu *v, const struct vmexit *e)
+{
+	u64 fn = vcpu_get_reg(v, VCPU_RAX), arg = vcpu_get_reg(v, VCPU_RBX);
+	u64 ret = 0;
+
+	switch (fn) {
+	case HC_VERSION:
+		ret = KEEL_HYPERCALL_VERSION;
+		break;
+	case HC_PUTC:
+		guest_putc(v, (char)arg);
+		break;
+	case HC_EXIT:
+		guest_stop(v, STOP_EXIT_CODE, arg);
+		break;
+	case HC_NEXT:
+		guest_stop(v, STOP_NEXT, 0);
+		break;
+	case HC_POWEROFF:
+		guest_stop(v, STOP_POWEROFF, 0);
+		break;
+	default:
+		ret = (u64)-1; /* unknown: -1 and nothing else changes */
+		break;
+	}
+	vcpu_set_reg(v, VCPU_RAX, ret);
+	advance(v, e);
+}
+
+static void handle_virt_insn(struct vcpu *v, const struct vmexit *e)
+{
+	(void)e;
+	/* The guest sees a CPU without VMX or SVM: such instructions are #UD. */
+	v->ops->inject_exception(v, X86_EXC_UD, false, 0);
+}
+
+static void handle_shutdown(struct vcpu *v, const struct vmexit *e)
+{
+	(void)e;
+	log_line("guest triple fault (shutdown) at rip=0x%llx",
+		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP));
+	guest_stop(v, STOP_SHUTDOWN, 0);
+}
+
+static void handle_npf(struct vcpu *v, const struct vmexit *e)
+{
+	gpa_t gpa = e->npf.gpa;
+	bool keel = gpa >= hv_region.base && gpa - hv_region.base < hv_region.size;
+
+	log_line("guest %s at 0x%llx (%s) rip=0x%llx: stopped",
+		 e->npf.exec ? "fetch" : e->npf.write ? "write" : "read",
+		 (unsigned long long)gpa, keel ? "Keel's region" : "no memory there",
+		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP));
+	guest_stop(v, STOP_FAULT, gpa);
+}
+
+static void handle_xsetbv(struct vcpu *v, const struct vmexit *e)
+{
+	u32 idx = (u32)vcpu_get_reg(v, VCPU_RCX);
+	u32 lo = (u32)vcpu_get_reg(v, VCPU_RAX), hi = (u32)vcpu_get_reg(v, VCPU_RDX);
+
+	/* XCR0 must keep x87 state enabled and name only supported parts;
+	 * anything else is #GP, as on the bare CPU. */
+	if (idx != 0 || !(lo & 1)) {
+		inject_gp(v);
+		return;
+	}
+	__asm__ volatile("xsetbv" : : "c"(idx), "a"(lo), "d"(hi));
+	advance(v, e);
+}
+
+static void handle_invd(struct vcpu *v, const struct vmexit *e)
+{
+	/* Dropping dirty lines could lose Keel's own data: write them back. */
+	__asm__ volatile("wbinvd" ::: "memory");
+	advance(v, e);
+}
+
+static void handle_nothing(struct vcpu *v, const struct vmexit *e)
+{
+	(void)v;
+	(void)e;
+}
+
+static void handle_unknown(struct vcpu *v, const struct vmexit *e)
+{
+	log_line("unhandled exit %s (code 0x%llx) rip=0x%llx info1=0x%llx info2=0x%llx",
+		 vmexit_kind_name(e->kind), (unsigned long long)e->reason,
+		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP), (unsigned long long)e->info1,
+		 (unsigned long long)e->info2);
+	guest_stop(v, STOP_UNHANDLED, e->reason);
+}
+
+static const exit_handler exit_handlers[VMEXIT_KIND_COUNT] = {
+	[VMEXIT_UNKNOWN] = handle_unknown,
+	[VMEXIT_CPUID] = handle_cpuid,
+	[VMEXIT_HLT] = handle_hlt,
+	[VMEXIT_IO] = handle_io,
+	[VMEXIT_MSR] = handle_msr,
+	[VMEXIT_CR] = handle_unknown,
+	[VMEXIT_XSETBV] = handle_xsetbv,
+	[VMEXIT_INVD] = handle_invd,
+	[VMEXIT_NPF] = handle_npf,
+	[VMEXIT_EXCEPTION] = handle_unknown,
+	[VMEXIT_HYPERCALL] = handle_hypercall,
+	[VMEXIT_VIRT_INSN] = handle_virt_insn,
+	[VMEXIT_SHUTDOWN] = handle_shutdown,
+	[VMEXIT_INIT] = handle_unknown,
+	[VMEXIT_SIPI] = handle_unknown,
+	[VMEXIT_INTR] = handle_nothing,
+	[VMEXIT_NMI] = handle_nothing,
+	[VMEXIT_PREEMPT] = handle_nothing,
+	[VMEXIT_INVALID] = handle_unknown,
+};
+
+void exit_dispatch(struct vcpu *v, const struct vmexit *e)
+{
+	exit_handler h = e->kind < VMEXIT_KIND_COUNT ? exit_handlers[e->kind] : handle_unknown;
+
+	h(v, e);
+}

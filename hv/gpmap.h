@@ -1,0 +1,24 @@
+/* The guest-physical map every guest gets: which ranges the EPT/NPT
+ * tables identity-map, and with which memory type. */
+#ifndef KEEL_GPMAP_H
+#define KEEL_GPMAP_H
+
+#include "../lib/memmap.h"
+#include "ptbuild.h"
+
+/* From the machine's sanitized E820 map (sorted, non-overlapping, as
+ * memmap_sanitize() leaves it) and Keel's region [region,
+ * region+region_size), fills out[] with the ranges to map:
+ * - RAM as PT_MEM_WB, rounded inward to 4 KiB pages;
+ * - everything else from 0 up to max(4 GiB, end of the highest RAM) as
+ *   PT_MEM_UC, rounded outward: reserved, ACPI, NVS and unusable ranges,
+ *   holes, the legacy VGA and BIOS ROM areas, the PCI hole, the LAPIC and
+ *   IOAPIC pages; so the first MiB is always mapped in full;
+ * - Keel's region (rounded outward) not at all.
+ * The result is sorted, non-overlapping, 4 KiB aligned, with adjacent
+ * ranges of one type merged. Returns the count, or -1 when max is too
+ * small or the map is not sorted and non-overlapping. */
+int gpmap_build(const struct mem_range *map, int n, hpa_t region,
+		u64 region_size, struct pt_range *out, int max);
+
+#endif

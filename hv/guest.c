@@ -1,0 +1,181 @@
+/* Guest lifecycle: the entry's guests run one after another on the
+ * bootstrap CPU; each runs until it stops (DESIGN.md "Guests"), then its
+ * exits are summed up in the log and the next one starts. */
+#include "hv.h"
+#include "bootinfo.h"
+#include "guest.h"
+#include "../lib/console.h"
+#include "../lib/format.h"
+#include "../lib/io.h"
+#include "../lib/string.h"
+
+static const char *const stop_names[] = {
+	[STOP_NONE] = "none",
+	[STOP_EXIT_CODE] = "exit-code",
+	[STOP_NEXT] = "next",
+	[STOP_HLT] = "hlt",
+	[STOP_RESET] = "reset",
+	[STOP_SHUTDOWN] = "triple-fault",
+	[STOP_POWEROFF] = "poweroff",
+	[STOP_FAULT] = "fault",
+	[STOP_UNHANDLED] = "unhandled-exit",
+	[STOP_ENTRY_FAILED] = "entry-failed",
+};
+
+/* The one vCPU; owned by guests_run(). */
+static struct vcpu vcpu0;
+
+const char *stop_reason_name(enum stop_reason why)
+{
+	return why < ARRAY_SIZE(stop_names) ? stop_names[why] : "?";
+}
+
+void guest_stop(struct vcpu *v, enum stop_reason why, u64 code)
+{
+	v->stop = why;
+	v->stop_code = code;
+}
+
+bool guest_ram(gpa_t gpa, u64 len)
+{
+	if (!len || gpa + len < gpa)
+		return false;
+	if (gpa < hv_region.base + hv_region.size && hv_region.base < gpa + len)
+		return false;
+	for (int i = 0; i < boot_info.nmap; i++) {
+		const struct mem_range *r = &boot_info.map[i];
+
+		if (r->type == E820_RAM && gpa >= r->base && gpa + len <= r->base + r->len)
+			return true;
+	}
+	return false;
+}
+
+const void *guest_file(const char *name, u64 *size)
+{
+	const struct boot_module *m = bootinfo_module(name);
+
+	if (!m)
+		return NULL;
+	*size = m->end - m->start;
+	return phys_to_virt(m->start);
+}
+
+static void guest_name(struct guest *g, const struct cfg_guest *c)
+{
+	const char *n = c->kind == CFG_GUEST_LINUX ? c->kernel : c->kind == CFG_GUEST_BIOS ? c->image : c->file;
+
+	if (c->kind == CFG_GUEST_BIOS && !c->image[0]) {
+		memcpy(g->name, "partition ", 10);
+		g->name[10] = (char)('0' + c->partition);
+		g->name[11] = 0;
+		return;
+	}
+	memcpy(g->name, n, CFG_FILE_MAX);
+}
+
+static int guest_load(struct guest *g, struct guest_start *st)
+{
+	memset(st, 0, sizeof(*st));
+	switch (g->cfg->kind) {
+	case CFG_GUEST_FLAT:
+		return flat_load(g, st);
+	default:
+		log_line("guest %d \"%s\": kind %s is not supported by this build", g->index,
+			 g->name, cfg_kind_name(g->cfg->kind));
+		return -1;
+	}
+}
+
+static void log_exits(const struct vcpu *v)
+{
+	char buf[256];
+	int n = 0;
+
+	for (int k = VMEXIT_CPUID; k < VMEXIT_KIND_COUNT && n < (int)sizeof(buf) - 32; k++) {
+		if (k == VMEXIT_INVALID)
+			continue;
+		n += fmt_snprintf(buf + n, sizeof(buf) - n, "%s%s=%llu", n ? " " : "",
+				  vmexit_kind_name(k), (unsigned long long)v->exits[k]);
+	}
+	if (v->exits[VMEXIT_UNKNOWN])
+		fmt_snprintf(buf + n, sizeof(buf) - n, " unknown=%llu",
+			     (unsigned long long)v->exits[VMEXIT_UNKNOWN]);
+	log_line("exits %s", buf);
+}
+
+/* Runs one guest to its stop; returns how it stopped. */
+static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int i)
+{
+	struct guest g = { .index = i + 1, .cfg = &e->guests[i] };
+	struct guest_start st;
+	struct vmexit ex;
+
+	guest_name(&g, g.cfg);
+	log_line("guest %d \"%s\" start kind=%s", g.index, g.name, cfg_kind_name(g.cfg->kind));
+	if (guest_load(&g, &st)) {
+		log_line("guest %d \"%s\" stop reason=load-error exits=0", g.index, g.name);
+		return STOP_UNHANDLED;
+	}
+	v->guest = &g;
+	v->stop = STOP_NONE;
+	v->total_exits = 0;
+	memset(v->exits, 0, sizeof(v->exits));
+	v->ops->vcpu_reset(v, &st);
+	/* From here the guest owns COM1 and the screen. */
+	con_set_sinks(CON_E9);
+
+	while (v->stop == STOP_NONE) {
+		if (v->ops->run(v, &ex)) {
+			con_set_sinks(CON_ALL);
+			log_line("VM entry failed for guest %d \"%s\"", g.index, g.name);
+			v->ops->dump(v);
+			guest_stop(v, STOP_ENTRY_FAILED, 0);
+			break;
+		}
+		v->exits[ex.kind]++;
+		v->total_exits++;
+		exit_dispatch(v, &ex);
+	}
+	if (g.line_len) {
+		g.line[g.line_len] = 0;
+		log_line("[%s] %s", g.name, g.line);
+	}
+	if (v->stop == STOP_EXIT_CODE)
+		log_line("guest %d \"%s\" stop reason=exit-code code=%llu exits=%llu", g.index, g.name,
+			 (unsigned long long)v->stop_code, (unsigned long long)v->total_exits);
+	else
+		log_line("guest %d \"%s\" stop reason=%s exits=%llu", g.index, g.name,
+			 stop_reason_name(v->stop), (unsigned long long)v->total_exits);
+	log_exits(v);
+	v->guest = NULL;
+	return v->stop;
+}
+
+void guests_run(const struct cfg_entry *e, const struct hv_backend *ops)
+{
+	struct vcpu *v = &vcpu0;
+
+	v->ops = ops;
+	if (ops->init())
+		fatal("%s: could not turn the extension on", ops->name);
+	if (ops->vcpu_create(v) || ops->map_memory(v))
+		fatal("%s: out of memory setting up the virtual CPU", ops->name);
+
+	for (;;) {
+		for (int i = 0; i < e->nguests; i++)
+			if (run_guest(v, e, i) == STOP_POWEROFF)
+				power_off(0);
+		if (e->after == CFG_AFTER_RESTART) {
+			log_line("after: restart");
+			continue;
+		}
+		if (e->after == CFG_AFTER_MENU) {
+			/* The boot menu belongs to stage 2: reset the machine. */
+			log_line("after: menu (machine reset)");
+			outb(0xCF9, 0x06);
+			hv_halt();
+		}
+		power_off(0);
+	}
+}

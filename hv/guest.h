@@ -1,0 +1,38 @@
+/* A guest: one `guest` line of the chosen entry, run to its stop. */
+#ifndef KEEL_GUEST_H
+#define KEEL_GUEST_H
+
+#include "../lib/config.h"
+#include "vcpu.h"
+
+#define GUEST_NAME_MAX 16
+#define GUEST_LINE_MAX 160
+
+struct guest {
+	int index;                      /* 1-based position in the entry */
+	char name[GUEST_NAME_MAX];      /* its file's 8.3 name, or "partition N" */
+	const struct cfg_guest *cfg;
+	char line[GUEST_LINE_MAX];      /* hypercall 1 output, until its newline */
+	int line_len;
+};
+
+/* Runs the entry's guests in order, then does what `after` says. */
+void guests_run(const struct cfg_entry *e, const struct hv_backend *ops)
+	__attribute__((noreturn));
+
+/* Is [gpa, gpa+len) guest RAM (in the machine's map, outside Keel's
+ * region)? Loaders check every range they write. */
+bool guest_ram(gpa_t gpa, u64 len);
+
+/* The loaded file of that name (a Multiboot module from stage 2). */
+const void *guest_file(const char *name, u64 *size);
+
+/* Loaders (guest/): fill *st, or return -1 after logging why. */
+int flat_load(struct guest *g, struct guest_start *st);
+
+/* The exit dispatcher (hv/exit.c). */
+void exit_dispatch(struct vcpu *v, const struct vmexit *e);
+void guest_stop(struct vcpu *v, enum stop_reason why, u64 code);
+const char *stop_reason_name(enum stop_reason why);
+
+#endif

@@ -1,0 +1,100 @@
+/* A virtual CPU and the backend operations (struct hv_backend) through
+ * which hv/ drives it. hv/ never reads a VMCB offset or VMCS field. */
+#ifndef KEEL_VCPU_H
+#define KEEL_VCPU_H
+
+#include "../lib/types.h"
+#include "../lib/config.h"
+#include "vmexit.h"
+
+/* General registers the entry/exit stub saves and restores, in this order
+ * (the stubs use these offsets; hv/asm-offsets checks them). RSP and RAX
+ * live in the VMCB on SVM, RSP in the VMCS on VMX: use vcpu_get_reg(). */
+struct guest_gprs {
+	u64 rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
+	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+enum vcpu_reg {
+	VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX, VCPU_RSP, VCPU_RBP, VCPU_RSI, VCPU_RDI,
+	VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11, VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15,
+	VCPU_RIP, VCPU_RFLAGS, VCPU_CR0, VCPU_CR3, VCPU_CR4, VCPU_EFER,
+	VCPU_REG_COUNT
+};
+
+/* Where and how a guest starts (filled by the guest loaders). */
+struct guest_start {
+	enum cfg_mode mode;
+	u16 cs_selector;      /* real mode: CS = selector, base = selector << 4 */
+	u64 rip;
+	u64 rsp;
+	u64 cr3;              /* long mode: the identity map the loader built */
+	u64 rflags;
+	struct guest_gprs gprs;
+};
+
+enum stop_reason {
+	STOP_NONE,
+	STOP_EXIT_CODE,   /* hypercall 2 */
+	STOP_NEXT,        /* hypercall 3 */
+	STOP_HLT,         /* HLT with interrupts off */
+	STOP_RESET,       /* 0xCF9, keyboard controller, jump to the reset vector */
+	STOP_SHUTDOWN,    /* triple fault */
+	STOP_POWEROFF,    /* hypercall 0x84000008 */
+	STOP_FAULT,       /* NPF on Keel's region or unbacked memory */
+	STOP_UNHANDLED,   /* an exit Keel does not handle */
+	STOP_ENTRY_FAILED,
+};
+
+struct vcpu;
+
+struct hv_backend {
+	const char *name;                     /* "svm", "vmx" */
+	/* Turn the extension on for this CPU; 0 or a negative error. */
+	int (*init)(void);
+	int (*vcpu_create)(struct vcpu *v);
+	/* Guest-physical memory: identity map of the ranges guests may use. */
+	int (*map_memory)(struct vcpu *v);
+	/* Load the starting state of a new guest. */
+	void (*vcpu_reset)(struct vcpu *v, const struct guest_start *s);
+	/* Enter the guest and decode the next exit into *e; 0, or nonzero
+	 * when the entry itself failed (then e->kind == VMEXIT_INVALID). */
+	int (*run)(struct vcpu *v, struct vmexit *e);
+	void (*advance_rip)(struct vcpu *v, const struct vmexit *e);
+	u64 (*get_reg)(struct vcpu *v, enum vcpu_reg r);
+	void (*set_reg)(struct vcpu *v, enum vcpu_reg r, u64 val);
+	void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
+	/* Deliver an external interrupt the host took on the guest's behalf. */
+	void (*inject_interrupt)(struct vcpu *v, u8 vector);
+	/* Halt the host until an interrupt comes for the guest; its vector. */
+	int (*wait_for_interrupt)(struct vcpu *v);
+	/* Is the guest able to take a maskable interrupt (RFLAGS.IF)? */
+	bool (*interrupts_enabled)(struct vcpu *v);
+	/* Print guest state, host state and controls, in three blocks. */
+	void (*dump)(struct vcpu *v);
+	/* The bytes of the hypercall instruction (VMCALL or VMMCALL). */
+	u8 hypercall_insn[3];
+};
+
+struct guest;
+
+struct vcpu {
+	struct guest_gprs gprs;               /* first: the stubs address it */
+	const struct hv_backend *ops;
+	void *arch;                           /* the backend's own state */
+	struct guest *guest;
+	u64 exits[VMEXIT_KIND_COUNT];
+	u64 total_exits;
+	enum stop_reason stop;
+	u64 stop_code;
+	bool halted;                          /* waiting in HLT for an interrupt */
+};
+
+static inline u64 vcpu_get_reg(struct vcpu *v, enum vcpu_reg r) { return v->ops->get_reg(v, r); }
+static inline void vcpu_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val) { v->ops->set_reg(v, r, val); }
+
+/* The backend for this CPU (hv/backend.c). */
+const struct hv_backend *hv_backend_select(const char *name);
+extern const struct hv_backend svm_backend;
+
+#endif

@@ -1,0 +1,387 @@
+/* The AMD-V backend: EFER.SVME and the host save area, one VMCB per vCPU
+ * with its I/O and MSR permission maps, nested paging, and the backend
+ * operations hv/ drives guests through (struct hv_backend). AMD APM vol. 2,
+ * chapter 15. */
+#include "../hv/hv.h"
+#include "../hv/bootinfo.h"
+#include "../hv/gpmap.h"
+#include "../hv/ptbuild.h"
+#include "../hv/vcpu.h"
+#include "../hv/x86.h"
+#include "../lib/io.h"
+#include "../lib/string.h"
+#include "../npt/npt.h"
+#include "exit.h"
+#include "vmcb.h"
+
+#define MSR_VM_CR 0xC0010114
+#define MSR_VM_HSAVE_PA 0xC0010117
+#define CPUID_8000000A_EDX_NRIPS (1u << 3)
+#define SVM_ASID_GUEST 1
+#define IOPM_PAGES 3  /* 12 KiB: one bit per port, plus one page (15.10.1) */
+#define MSRPM_PAGES 2 /* 8 KiB: two bits per MSR in three ranges (15.11) */
+#define GPMAP_MAX 64
+
+/* Ports Keel must see: the reset control register and the keyboard
+ * controller's command port (command 0xFE pulses reset). */
+static const u16 intercepted_ports[] = { 0xCF9, 0x64 };
+/* MSRs Keel must see: EFER (to hide SVME) and the SVM control MSRs. */
+static const u32 intercepted_msrs[] = { MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA };
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	hpa_t vmcb_pa;
+	hpa_t host_vmcb_pa;
+	u8 *iopm, *msrpm;
+	struct pt_builder npt;
+};
+
+void svm_vmrun(struct guest_gprs *gprs, hpa_t vmcb, hpa_t host_vmcb);
+
+_Static_assert(offsetof(struct guest_gprs, rcx) == 8 && offsetof(struct guest_gprs, rdi) == 56 &&
+	       offsetof(struct guest_gprs, r15) == 120, "svm/vmrun.asm GPR_* offsets");
+_Static_assert(offsetof(struct vcpu, gprs) == 0, "the stubs address vcpu->gprs");
+
+/* Set once by svm_init() on the bootstrap CPU. */
+static bool has_nrips;
+static struct svm_cpu_caps caps;
+/* One vCPU for now (the bootstrap CPU runs guests; DESIGN.md "CPUs"). */
+static struct svm_vcpu svm_vcpu0;
+
+static struct svm_vcpu *to_svm(struct vcpu *v)
+{
+	return v->arch;
+}
+
+static int svm_init(void)
+{
+	u32 a, b, c, d;
+	hpa_t hsave = page_alloc();
+
+	if (!hsave)
+		return -1;
+	cpuid(0x8000000A, 0, &a, &b, &c, &d);
+	has_nrips = d & CPUID_8000000A_EDX_NRIPS;
+	caps.has_npt = true; /* hv/cpu.c refused CPUs without it */
+	cpuid(0x80000008, 0, &a, &b, &c, &d);
+	caps.phys_addr_bits = (u8)a;
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, hsave);
+	log_line("svm on: nrips=%s asid=%u phys-bits=%u", has_nrips ? "yes" : "no",
+		 SVM_ASID_GUEST, caps.phys_addr_bits);
+	return 0;
+}
+
+static void set_bit8(u8 *map, u32 bit)
+{
+	map[bit / 8] |= (u8)(1u << (bit % 8));
+}
+
+/* MSRPM: MSRs 0-1FFFh at byte 0, C0000000h-C0001FFFh at 800h,
+ * C0010000h-C0011FFFh at 1000h; read bit then write bit (15.11). */
+static void msrpm_intercept(u8 *msrpm, u32 msr)
+{
+	u32 base;
+
+	if (msr < 0x2000)
+		base = 0;
+	else if (msr - 0xC0000000u < 0x2000)
+		base = 0x800 * 8, msr -= 0xC0000000u;
+	else if (msr - 0xC0010000u < 0x2000)
+		base = 0x1000 * 8, msr -= 0xC0010000u;
+	else
+		return;
+	set_bit8(msrpm, base + msr * 2);
+	set_bit8(msrpm, base + msr * 2 + 1);
+}
+
+static hpa_t npt_alloc(void *ctx)
+{
+	(void)ctx;
+	return page_alloc();
+}
+
+static void *npt_ptr(hpa_t pa, void *ctx)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+static int svm_vcpu_create(struct vcpu *v)
+{
+	struct svm_vcpu *s = &svm_vcpu0;
+	struct vmcb_control *c;
+	hpa_t iopm = pages_alloc(IOPM_PAGES, PAGE_SIZE);
+	hpa_t msrpm = pages_alloc(MSRPM_PAGES, PAGE_SIZE);
+
+	s->vmcb_pa = page_alloc();
+	s->host_vmcb_pa = page_alloc();
+	if (!iopm || !msrpm || !s->vmcb_pa || !s->host_vmcb_pa)
+		return -1;
+	s->vmcb = phys_to_virt(s->vmcb_pa);
+	s->iopm = phys_to_virt(iopm);
+	s->msrpm = phys_to_virt(msrpm);
+	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_ports); i++)
+		set_bit8(s->iopm, intercepted_ports[i]);
+	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_msrs); i++)
+		msrpm_intercept(s->msrpm, intercepted_msrs[i]);
+
+	c = &s->vmcb->control;
+	/* Physical interrupts are not intercepted and V_INTR_MASKING stays
+	 * clear: the guest owns the PIC and APIC and takes them itself. */
+	c->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD |
+			     SVM_INTERCEPT_IOIO_PROT | SVM_INTERCEPT_MSR_PROT |
+			     SVM_INTERCEPT_SHUTDOWN;
+	/* 15.5.1: VMRUN must be intercepted; the others would let the guest
+	 * use SVM itself, which Keel hides. */
+	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
+			     SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+			     SVM_INTERCEPT_SKINIT;
+	c->iopm_base_pa = iopm;
+	c->msrpm_base_pa = msrpm;
+	c->guest_asid = SVM_ASID_GUEST;
+	c->np_enable = SVM_NP_ENABLE;
+	v->arch = s;
+	return 0;
+}
+
+static int svm_map_memory(struct vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+	static struct pt_range ranges[GPMAP_MAX];
+	int n;
+
+	n = gpmap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
+			ranges, GPMAP_MAX);
+	if (n < 0 || pt_init(&s->npt, &npt_format, npt_alloc, npt_ptr, NULL) ||
+	    pt_map_ranges(&s->npt, ranges, n))
+		return -1;
+	s->vmcb->control.n_cr3 = s->npt.root;
+	log_line("npt: %d ranges, %u tables, Keel's region unmapped", n, s->npt.tables);
+	return 0;
+}
+
+static void set_seg(struct vmcb_seg *seg, u16 sel, u64 base, u32 limit, u16 attrib)
+{
+	seg->selector = sel;
+	seg->base = base;
+	seg->limit = limit;
+	seg->attrib = attrib;
+}
+
+static void svm_vcpu_reset(struct vcpu *v, const struct guest_start *st)
+{
+	struct vmcb_save *g = &to_svm(v)->vmcb->save;
+	struct vmcb_control *c = &to_svm(v)->vmcb->control;
+	u16 code, data;
+
+	memset(g, 0, sizeof(*g));
+	v->gprs = st->gprs;
+	g->rax = st->gprs.rax;
+	g->rsp = st->rsp;
+	g->rip = st->rip;
+	g->rflags = st->rflags | X86_RFLAGS_FIXED;
+	g->dr6 = 0xFFFF0FF0;
+	g->dr7 = 0x400;
+	g->g_pat = 0x0007040600070406ull; /* the power-on PAT */
+	g->efer = EFER_SVME;              /* 15.5.1: VMRUN requires it; the guest never sees it */
+	g->cr0 = CR0_ET;
+
+	switch (st->mode) {
+	case CFG_MODE_REAL:
+		code = SVM_SEG_P | SVM_SEG_S | SVM_SEG_TYPE(0xB);
+		data = SVM_SEG_P | SVM_SEG_S | SVM_SEG_TYPE(0x3);
+		set_seg(&g->cs, st->cs_selector, (u64)st->cs_selector << 4, 0xFFFF, code);
+		set_seg(&g->ds, 0, 0, 0xFFFF, data);
+		set_seg(&g->idtr, 0, 0, 0x3FF, 0);
+		break;
+	case CFG_MODE_PROTECTED:
+		g->cr0 |= CR0_PE;
+		code = SVM_SEG_P | SVM_SEG_S | SVM_SEG_DB | SVM_SEG_G | SVM_SEG_TYPE(0xB);
+		data = SVM_SEG_P | SVM_SEG_S | SVM_SEG_DB | SVM_SEG_G | SVM_SEG_TYPE(0x3);
+		set_seg(&g->cs, 0x08, 0, 0xFFFFFFFF, code);
+		set_seg(&g->ds, 0x10, 0, 0xFFFFFFFF, data);
+		g->cpl = 0;
+		break;
+	case CFG_MODE_LONG:
+		g->cr0 |= CR0_PE | CR0_PG;
+		g->cr4 = CR4_PAE;
+		g->cr3 = st->cr3;
+		g->efer |= EFER_LME | EFER_LMA;
+		code = SVM_SEG_P | SVM_SEG_S | SVM_SEG_L | SVM_SEG_G | SVM_SEG_TYPE(0xB);
+		data = SVM_SEG_P | SVM_SEG_S | SVM_SEG_DB | SVM_SEG_G | SVM_SEG_TYPE(0x3);
+		set_seg(&g->cs, 0x08, 0, 0xFFFFFFFF, code);
+		set_seg(&g->ds, 0x10, 0, 0xFFFFFFFF, data);
+		break;
+	}
+	g->es = g->ss = g->fs = g->gs = g->ds;
+	set_seg(&g->tr, 0, 0, 0xFFFF, SVM_SEG_P | SVM_SEG_TYPE(0xB)); /* busy 32-bit TSS */
+	set_seg(&g->ldtr, 0, 0, 0xFFFF, SVM_SEG_P | SVM_SEG_TYPE(0x2));
+	set_seg(&g->gdtr, 0, 0, 0xFFFF, 0);
+	if (st->mode != CFG_MODE_REAL)
+		set_seg(&g->idtr, 0, 0, 0xFFFF, 0);
+
+	c->eventinj = 0;
+	c->interrupt_shadow = 0;
+	/* A new guest must not see translations cached for the last one. */
+	c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	v->halted = false;
+}
+
+static int svm_run(struct vcpu *v, struct vmexit *e)
+{
+	struct svm_vcpu *s = to_svm(v);
+	const char *rule;
+
+	rule = vmcb_check(s->vmcb, &caps);
+	if (rule) {
+		memset(e, 0, sizeof(*e));
+		e->kind = VMEXIT_INVALID;
+		log_line("vmcb check failed before VMRUN: %s", rule);
+		return -1;
+	}
+#ifdef DEBUG_ENTRY
+	__asm__ volatile("xchg %bx, %bx"); /* Bochs magic breakpoint */
+#endif
+	svm_vmrun(&v->gprs, s->vmcb_pa, s->host_vmcb_pa);
+	s->vmcb->control.tlb_control = 0;
+	v->gprs.rax = s->vmcb->save.rax;
+	v->gprs.rsp = s->vmcb->save.rsp;
+	svm_decode_exit(s->vmcb, has_nrips, e);
+	if (e->kind == VMEXIT_MSR)
+		e->msr.index = (u32)v->gprs.rcx;
+	return e->kind == VMEXIT_INVALID ? -1 : 0;
+}
+
+static void svm_advance_rip(struct vcpu *v, const struct vmexit *e)
+{
+	struct vmcb *vmcb = to_svm(v)->vmcb;
+
+	vmcb->save.rip = e->next_rip ? e->next_rip : vmcb->save.rip + e->insn_len;
+	vmcb->control.interrupt_shadow = 0;
+}
+
+static u64 svm_get_reg(struct vcpu *v, enum vcpu_reg r)
+{
+	struct vmcb_save *g = &to_svm(v)->vmcb->save;
+
+	switch (r) {
+	case VCPU_RAX: return g->rax;
+	case VCPU_RSP: return g->rsp;
+	case VCPU_RIP: return g->rip;
+	case VCPU_RFLAGS: return g->rflags;
+	case VCPU_CR0: return g->cr0;
+	case VCPU_CR3: return g->cr3;
+	case VCPU_CR4: return g->cr4;
+	case VCPU_EFER: return g->efer & ~EFER_SVME; /* hidden from the guest */
+	default: return ((u64 *)&v->gprs)[r];
+	}
+}
+
+static void svm_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
+{
+	struct vmcb_save *g = &to_svm(v)->vmcb->save;
+
+	switch (r) {
+	case VCPU_RAX: g->rax = val; v->gprs.rax = val; break;
+	case VCPU_RSP: g->rsp = val; v->gprs.rsp = val; break;
+	case VCPU_RIP: g->rip = val; break;
+	case VCPU_RFLAGS: g->rflags = val; break;
+	case VCPU_CR0: g->cr0 = val; break;
+	case VCPU_CR3: g->cr3 = val; break;
+	case VCPU_CR4: g->cr4 = val; break;
+	case VCPU_EFER: g->efer = val | EFER_SVME; break;
+	default: ((u64 *)&v->gprs)[r] = val; break;
+	}
+}
+
+static void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	u64 ev = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXCEPTION | vector;
+
+	if (has_error)
+		ev |= SVM_EVTINJ_EV | (u64)error << 32;
+	to_svm(v)->vmcb->control.eventinj = ev;
+}
+
+static void svm_inject_interrupt(struct vcpu *v, u8 vector)
+{
+	to_svm(v)->vmcb->control.eventinj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR | vector;
+}
+
+/* After #VMEXIT the global interrupt flag is clear and every interrupt is
+ * held pending (15.17); open it only around the host's HLT. */
+static int svm_wait_for_interrupt(struct vcpu *v)
+{
+	int vector;
+
+	(void)v;
+	__asm__ volatile("stgi" ::: "memory");
+	vector = idle_wait();
+	__asm__ volatile("clgi" ::: "memory");
+	return vector;
+}
+
+static bool svm_interrupts_enabled(struct vcpu *v)
+{
+	return to_svm(v)->vmcb->save.rflags & X86_RFLAGS_IF;
+}
+
+static void dump_seg(const char *name, const struct vmcb_seg *s)
+{
+	log_line("  %-4s sel=%04x attr=%04x limit=%08x base=%016llx", name, s->selector,
+		 s->attrib, s->limit, (unsigned long long)s->base);
+}
+
+static void svm_dump(struct vcpu *v)
+{
+	const struct vmcb *vmcb = to_svm(v)->vmcb;
+	const struct vmcb_save *g = &vmcb->save;
+	const struct vmcb_control *c = &vmcb->control;
+
+	log_line("guest state:");
+	log_line("  rip=%016llx rsp=%016llx rax=%016llx rflags=%08llx",
+		 (unsigned long long)g->rip, (unsigned long long)g->rsp,
+		 (unsigned long long)g->rax, (unsigned long long)g->rflags);
+	log_line("  cr0=%016llx cr3=%016llx cr4=%016llx efer=%016llx cpl=%u",
+		 (unsigned long long)g->cr0, (unsigned long long)g->cr3,
+		 (unsigned long long)g->cr4, (unsigned long long)g->efer, g->cpl);
+	dump_seg("cs", &g->cs);
+	dump_seg("ss", &g->ss);
+	dump_seg("ds", &g->ds);
+	dump_seg("tr", &g->tr);
+	dump_seg("gdtr", &g->gdtr);
+	dump_seg("idtr", &g->idtr);
+	log_line("host state:");
+	log_line("  efer=%016llx hsave=%016llx", (unsigned long long)rdmsr(MSR_EFER),
+		 (unsigned long long)rdmsr(MSR_VM_HSAVE_PA));
+	log_line("controls:");
+	log_line("  intercepts cr=%04x/%04x exc=%08x misc=%08x/%08x", c->intercept_cr_read,
+		 c->intercept_cr_write, c->intercept_exceptions, c->intercept_misc1,
+		 c->intercept_misc2);
+	log_line("  asid=%u np=%llx ncr3=%016llx iopm=%016llx msrpm=%016llx", c->guest_asid,
+		 (unsigned long long)c->np_enable, (unsigned long long)c->n_cr3,
+		 (unsigned long long)c->iopm_base_pa, (unsigned long long)c->msrpm_base_pa);
+	log_line("  exitcode=%llx info1=%016llx info2=%016llx intinfo=%016llx eventinj=%016llx",
+		 (unsigned long long)c->exitcode, (unsigned long long)c->exitinfo1,
+		 (unsigned long long)c->exitinfo2, (unsigned long long)c->exitintinfo,
+		 (unsigned long long)c->eventinj);
+}
+
+const struct hv_backend svm_backend = {
+	.name = "svm",
+	.init = svm_init,
+	.vcpu_create = svm_vcpu_create,
+	.map_memory = svm_map_memory,
+	.vcpu_reset = svm_vcpu_reset,
+	.run = svm_run,
+	.advance_rip = svm_advance_rip,
+	.get_reg = svm_get_reg,
+	.set_reg = svm_set_reg,
+	.inject_exception = svm_inject_exception,
+	.inject_interrupt = svm_inject_interrupt,
+	.wait_for_interrupt = svm_wait_for_interrupt,
+	.interrupts_enabled = svm_interrupts_enabled,
+	.dump = svm_dump,
+	.hypercall_insn = { 0x0F, 0x01, 0xD9 }, /* VMMCALL */
+};
