@@ -26,7 +26,10 @@ CFLAGS_COMMON := -std=c11 -ffreestanding -nostdlib -fno-pic -fno-pie \
 	-fno-builtin -Wall -Wextra -Werror -MD -MP
 # -mstringop-strategy=loop and -O1: gcc -m16 emits MOVS/STOS with 16-bit SI/DI,
 # which breaks the flat (unreal-mode) pointers stage 2 uses; the link checks it.
-CFLAGS_S2 := $(CFLAGS_COMMON) -m16 -mregparm=3 -march=i686 -O1 -mstringop-strategy=loop
+# EBP stays the frame pointer: as a data pointer it would address through SS,
+# whose limit stays 64 KiB (Bochs enforces it; QEMU does not).
+CFLAGS_S2 := $(CFLAGS_COMMON) -m16 -mregparm=3 -march=i686 -O1 -mstringop-strategy=loop \
+	-fno-omit-frame-pointer
 CFLAGS_HV := $(CFLAGS_COMMON) -m64 -mcmodel=kernel -mno-red-zone -O2 -g
 ifdef DEBUG_ENTRY
 CFLAGS_HV += -DDEBUG_ENTRY=1
@@ -41,7 +44,7 @@ HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
 S2_OBJS := $(S2_ASM:%.asm=$(BUILD)/s2/%.o) $(S2_SRCS:%.c=$(BUILD)/s2/%.o)
 HV_OBJS := $(HV_ASM:%.asm=$(BUILD)/hv/%.o) $(HV_SRCS:%.c=$(BUILD)/hv/%.o)
 
-.PHONY: all deps run run-bochs test unit integration clean sizes
+.PHONY: all deps run run-bochs debug-bochs test unit integration clean sizes
 all: $(BUILD)/disk.img
 
 # --- MBR ---------------------------------------------------------------
@@ -57,7 +60,7 @@ $(BUILD)/boot/mbr.bin: boot/mbr.asm Makefile disk.img.mk
 		{ echo "MBR: no 0x55AA signature at byte 510" >&2; exit 1; }
 
 # --- stage 2 (C compiled with -m16) --------------------------------------
-$(BUILD)/s2/%.o: %.c
+$(BUILD)/s2/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_S2) -c $< -o $@
 
@@ -79,7 +82,7 @@ $(BUILD)/stage2.bin: $(BUILD)/stage2.elf
 		{ echo "stage 2: larger than its $(STAGE2_SECTORS) sectors" >&2; exit 1; }
 
 # --- the hypervisor -----------------------------------------------------
-$(BUILD)/hv/%.o: %.c
+$(BUILD)/hv/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_HV) -c $< -o $@
 
@@ -108,8 +111,30 @@ DEPS_PACKAGES := nasm gcc binutils make qemu-system-x86 bochs bochsbios vgabios 
 deps:
 	$(Q)tools/deps.sh $(DEPS_PACKAGES)
 
+# --- running it -------------------------------------------------------------
+QEMU_RUN := qemu-system-x86_64 -cpu max -m 1024 -no-reboot \
+	-drive file=$(BUILD)/disk.img,format=raw,if=ide \
+	-debugcon file:$(BUILD)/keel.log -device isa-debug-exit,iobase=0xf4,iosize=4
+CPU ?= corei7_skylake_x
+
+# QEMU's emulated AMD CPU with SVM and nested paging; Keel's log goes to
+# build/keel.log and (until a guest owns it) COM1, which is this terminal.
+# QEMU ends when Keel powers off; its status is then code*2+1 (1 = code 0).
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	@echo "make run: QEMU (SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
+	-$(Q)$(QEMU_RUN) -display none -serial mon:stdio
+
+run-bochs: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/run-bochs.sh $(BUILD)/disk.img $(CPU)
+
+debug-bochs: deps
+	$(Q)$(MAKE) --no-print-directory all DEBUG_ENTRY=1
+	$(Q)tools/run-bochs.sh $(BUILD)/disk.img $(CPU) debug
+
 # --- tests ------------------------------------------------------------------
-UNIT_TESTS := config fat format memmap multiboot
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Wall -Wextra -Werror -Ilib -Istage2
 UNIT_SRCS_config := lib/config.c
@@ -117,8 +142,13 @@ UNIT_SRCS_fat := stage2/fat.c
 UNIT_SRCS_format := lib/format.c
 UNIT_SRCS_memmap := lib/memmap.c
 UNIT_SRCS_multiboot := lib/multiboot.c lib/memmap.c
+UNIT_SRCS_cpuid := hv/cpuid.c hv/vmexit.c
+UNIT_SRCS_vmcb_check := svm/vmcb_check.c
+UNIT_SRCS_svm_exit := svm/exit.c hv/vmexit.c
+UNIT_SRCS_ptbuild := hv/ptbuild.c npt/npt.c ept/ept.c
+UNIT_SRCS_gpmap := hv/gpmap.c lib/memmap.c
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.h stage2/*.h hv/*.h) Makefile
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] npt/*.[ch] ept/*.[ch]) Makefile
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< $(UNIT_SRCS_$*) -lcmocka -o $@
 

@@ -460,6 +460,60 @@ static void test_alloc_failure(void **state)
 	expect_mapped(c, 0x1e7ff000, 2, WB);
 }
 
+/* The predicates the builder and walker rely on, on entries the formats
+ * make and on ones they never make (a PS bit where it means something
+ * else, an execute-only EPT entry). */
+static void test_predicates(void **state)
+{
+	const struct fcase *c = *state;
+	const struct pt_format *f = &c->fmt;
+	u64 bit7 = (u64)1 << 7;
+	int level;
+
+	assert_false(f->present(0));
+	assert_true(f->present(f->table_entry(0x5000)));
+	for (level = 1; level <= 3; level++) {
+		u64 e = f->leaf_entry(GiB(1), level, UC);
+
+		assert_true(f->present(e));
+		assert_true(f->is_leaf(e, level));
+		assert_int_equal(e & f->addr_mask, GiB(1));
+	}
+	for (level = 2; level <= 4; level++)
+		assert_false(f->is_leaf(f->table_entry(0x5000), level));
+	assert_int_equal(f->table_entry(0x5000) & f->addr_mask, 0x5000);
+	/* Bit 7 is reserved in a PML4 entry; in a PTE it is PAT (NPT) or
+	 * ignored (EPT), and a PTE is a leaf either way. */
+	assert_false(f->is_leaf(f->table_entry(0x5000) | bit7, 4));
+	assert_true(f->is_leaf(f->leaf_entry(0x5000, 1, WB) | bit7, 1));
+	assert_true(f->is_leaf(f->leaf_entry(0x5000, 1, WB) & ~bit7, 1));
+	if (!is_npt(c)) {
+		/* Not present means bits 2:0 all clear (SDM 29.3.2). */
+		assert_true(f->present(EPT_EXECUTE | 0x5000));
+		assert_true(f->present(EPT_WRITE | 0x5000));
+	} else {
+		assert_false(f->present(NPT_PTE_RW | NPT_PTE_US | 0x5000));
+	}
+}
+
+/* Bits of a large leaf below its page size are flags (NPT's large-page
+ * PAT bit), never address: the walker must drop them. */
+static void test_walk_large_flags(void **state)
+{
+	const struct fcase *c = *state;
+	u64 *pd;
+	hpa_t pa;
+	int level;
+
+	assert_int_equal(pt_map_identity(&b, MiB(4), MiB(2), WB), 0);
+	pd = pool_ptr(POOL_PHYS + 2 * PG, &pool);	/* root, PDPT, PD */
+	assert_true(c->fmt.is_leaf(pd[2], 2));
+	pd[2] |= (u64)1 << 12;
+	assert_int_equal(pt_walk(&b, MiB(5) + 0x123, &pa, &level, NULL), 0);
+	assert_int_equal(pa, MiB(5) + 0x123);
+	assert_int_equal(level, 2);
+}
+
 static void test_eptp(void **state)
 {
 	(void)state;
@@ -489,6 +543,8 @@ int main(void)
 		PER_FORMAT(test_qemu_map),
 		PER_FORMAT(test_order_independent),
 		PER_FORMAT(test_alloc_failure),
+		PER_FORMAT(test_predicates),
+		PER_FORMAT(test_walk_large_flags),
 		cmocka_unit_test(test_eptp),
 	};
 	int r;
