@@ -14,6 +14,8 @@
 #define HC_PUTC 0x1
 #define HC_EXIT 0x2
 #define HC_NEXT 0x3
+#define HC_BIOS_FIRST 0x10     /* 0x10-0x1f: the BIOS shim's requests */
+#define HC_BIOS_LAST 0x1f
 #define HC_POWEROFF 0x84000008u /* PSCI SYSTEM_OFF */
 
 #define PORT_RESET_CONTROL 0xCF9
@@ -21,10 +23,12 @@
 #define PORT_KBC_COMMAND 0x64
 #define KBC_CMD_PULSE_RESET 0xFE
 
-#define MSR_VM_CR 0xC0010114
-#define MSR_VM_HSAVE_PA 0xC0010117
+#define MSR_IA32_FEATURE_CONTROL 0x3A
+#define FEATURE_CONTROL_LOCKED 0x1
 
 typedef void (*exit_handler)(struct vcpu *v, const struct vmexit *e);
+
+static void handle_unknown(struct vcpu *v, const struct vmexit *e);
 
 static void advance(struct vcpu *v, const struct vmexit *e)
 {
@@ -110,21 +114,33 @@ static void inject_gp(struct vcpu *v)
 	v->ops->inject_exception(v, X86_EXC_GP, true, 0);
 }
 
-/* Only the MSRs in the permission map exit. EFER.SVME is hidden from reads
- * and may not be set; the SVM control MSRs do not exist for the guest. */
+static void msr_result(struct vcpu *v, u64 val)
+{
+	vcpu_set_reg(v, VCPU_RAX, (u32)val);
+	vcpu_set_reg(v, VCPU_RDX, val >> 32);
+}
+
+/* Only the MSRs in the permission map exit (the backends list them).
+ * EFER.SVME is hidden from reads and may not be set. IA32_FEATURE_CONTROL
+ * reads as locked with VMX off, as firmware that disabled VT-x leaves it.
+ * The SVM control MSRs and the VMX capability MSRs do not exist for the
+ * guest: #GP, as on a CPU without the extension. */
 static void handle_msr(struct vcpu *v, const struct vmexit *e)
 {
 	u32 msr = e->msr.index;
 	u64 val;
 
+	if (msr == MSR_IA32_FEATURE_CONTROL && !e->msr.write) {
+		msr_result(v, FEATURE_CONTROL_LOCKED);
+		advance(v, e);
+		return;
+	}
 	if (msr != MSR_EFER) {
 		inject_gp(v);
 		return;
 	}
 	if (!e->msr.write) {
-		val = vcpu_get_reg(v, VCPU_EFER);
-		vcpu_set_reg(v, VCPU_RAX, (u32)val);
-		vcpu_set_reg(v, VCPU_RDX, val >> 32);
+		msr_result(v, vcpu_get_reg(v, VCPU_EFER));
 	} else {
 		val = (vcpu_get_reg(v, VCPU_RDX) << 32) | (u32)vcpu_get_reg(v, VCPU_RAX);
 		if (val & EFER_SVME) {
@@ -173,6 +189,10 @@ static void handle_hypercall(struct vcpu *v, const struct vmexit *e)
 		guest_stop(v, STOP_POWEROFF, 0);
 		break;
 	default:
+		if (fn >= HC_BIOS_FIRST && fn <= HC_BIOS_LAST && bios_hypercall(v, fn)) {
+			advance(v, e);
+			return;
+		}
 		ret = (u64)-1; /* unknown: -1 and nothing else changes */
 		break;
 	}
@@ -229,6 +249,34 @@ static void handle_invd(struct vcpu *v, const struct vmexit *e)
 	advance(v, e);
 }
 
+/* Control-register accesses that exit: on VMX the bits under the CR0/CR4
+ * guest/host masks (the guest sees its read shadow; the backend keeps the
+ * fixed bits set), and CR3 where a CPU forces CR3 exiting. */
+static void handle_cr(struct vcpu *v, const struct vmexit *e)
+{
+	const struct vmexit_cr *c = &e->cr;
+	enum vcpu_reg cr = c->cr == 0 ? VCPU_CR0 : c->cr == 3 ? VCPU_CR3 : VCPU_CR4;
+	u64 val;
+
+	if (c->cr != 0 && c->cr != 3 && c->cr != 4) {
+		handle_unknown(v, e);
+		return;
+	}
+	if (c->clts) {
+		vcpu_set_reg(v, VCPU_CR0, vcpu_get_reg(v, VCPU_CR0) & ~CR0_TS);
+	} else if (c->lmsw) {
+		/* LMSW loads CR0[3:0] but cannot clear PE (SDM LMSW). */
+		val = vcpu_get_reg(v, VCPU_CR0);
+		val = (val & ~0xEull) | (c->lmsw_source & 0xF) | (val & CR0_PE);
+		vcpu_set_reg(v, VCPU_CR0, val);
+	} else if (c->write) {
+		vcpu_set_reg(v, cr, vcpu_get_reg(v, (enum vcpu_reg)c->gpr));
+	} else {
+		vcpu_set_reg(v, (enum vcpu_reg)c->gpr, vcpu_get_reg(v, cr));
+	}
+	advance(v, e);
+}
+
 static void handle_nothing(struct vcpu *v, const struct vmexit *e)
 {
 	(void)v;
@@ -250,7 +298,7 @@ static const exit_handler exit_handlers[VMEXIT_KIND_COUNT] = {
 	[VMEXIT_HLT] = handle_hlt,
 	[VMEXIT_IO] = handle_io,
 	[VMEXIT_MSR] = handle_msr,
-	[VMEXIT_CR] = handle_unknown,
+	[VMEXIT_CR] = handle_cr,
 	[VMEXIT_XSETBV] = handle_xsetbv,
 	[VMEXIT_INVD] = handle_invd,
 	[VMEXIT_NPF] = handle_npf,

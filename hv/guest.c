@@ -74,12 +74,14 @@ static void guest_name(struct guest *g, const struct cfg_guest *c)
 	memcpy(g->name, n, CFG_FILE_MAX);
 }
 
-static int guest_load(struct guest *g, struct guest_start *st)
+static int guest_load(struct vcpu *v, struct guest *g, struct guest_start *st)
 {
 	memset(st, 0, sizeof(*st));
 	switch (g->cfg->kind) {
 	case CFG_GUEST_FLAT:
 		return flat_load(g, st);
+	case CFG_GUEST_BIOS:
+		return bios_load(v, g, st);
 	default:
 		log_line("guest %d \"%s\": kind %s is not supported by this build", g->index,
 			 g->name, cfg_kind_name(g->cfg->kind));
@@ -113,7 +115,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 
 	guest_name(&g, g.cfg);
 	log_line("guest %d \"%s\" start kind=%s", g.index, g.name, cfg_kind_name(g.cfg->kind));
-	if (guest_load(&g, &st)) {
+	if (guest_load(v, &g, &st)) {
 		log_line("guest %d \"%s\" stop reason=load-error exits=0", g.index, g.name);
 		return STOP_UNHANDLED;
 	}

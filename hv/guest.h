@@ -29,6 +29,12 @@ const void *guest_file(const char *name, u64 *size);
 
 /* Loaders (guest/): fill *st, or return -1 after logging why. */
 int flat_load(struct guest *g, struct guest_start *st);
+int bios_load(struct vcpu *v, struct guest *g, struct guest_start *st);
+
+/* BIOS-shim hypercalls 0x10-0x1f (guest/bios.c, docs/bios-shim.md): true
+ * when fn was handled (RAX and guest memory updated); false leaves it to
+ * the caller, which answers -1. */
+bool bios_hypercall(struct vcpu *v, u64 fn);
 
 /* The exit dispatcher (hv/exit.c). */
 void exit_dispatch(struct vcpu *v, const struct vmexit *e);
