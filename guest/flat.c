@@ -12,6 +12,10 @@
 #define PTE_P 0x1ull
 #define PTE_RW 0x2ull
 #define PTE_PS 0x80ull
+/* The initial stack: 64 KiB below the image when that is RAM, else the
+ * top of this fallback area in conventional memory. */
+#define FLAT_STACK_SIZE 0x10000u
+#define FLAT_STACK_FALLBACK_TOP 0x80000u
 
 static void build_identity_map(void)
 {
@@ -57,7 +61,12 @@ int flat_load(struct guest *g, struct guest_start *st)
 		st->rsp = 0xFFF0;
 	} else {
 		st->rip = c->load;
-		st->rsp = c->load; /* the stack grows down below the image */
+		/* Below 1 MiB + load lies the BIOS area at F0000h-FFFFFh, which
+		 * is reserved (shadow ROM): stack pushes there would be lost. */
+		if (c->load >= FLAT_STACK_SIZE && guest_ram(c->load - FLAT_STACK_SIZE, FLAT_STACK_SIZE))
+			st->rsp = c->load;
+		else
+			st->rsp = FLAT_STACK_FALLBACK_TOP;
 		if (c->mode == CFG_MODE_LONG) {
 			build_identity_map();
 			st->cr3 = FLAT_PT_BASE;

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -145,6 +146,7 @@ class Result:
         self.serial = ""        # COM1
         self.status = None      # exit status; None when the time limit ended it
         self.timed_out = False
+        self.stopped = False    # ended by the harness at stop_at
         self.elapsed = 0.0      # wall seconds from start to exit
         self.line_times = {}    # first log line containing a text -> seconds
         self.input_sent_at = None
@@ -169,7 +171,12 @@ class Result:
         return None
 
     def describe(self):
-        status = "timed out" if self.timed_out else f"exit status {self.status}"
+        if self.timed_out:
+            status = "hit the time limit"
+        elif self.stopped:
+            status = "stopped by the test once its line appeared"
+        else:
+            status = f"exit status {self.status}"
         out = [f"--- {self.emulator}: {status} after {self.elapsed:.1f} s",
                f"--- command: {' '.join(map(str, self.cmd))}",
                f"--- files in {self.workdir}",
@@ -237,9 +244,10 @@ def _read(path):
 
 
 def _run(result, proc, watcher, timeout, serial_input=None, send=None,
-         input_after=MENU_PROMPT):
-    """Polls until the emulator exits or the time limit passes; sends
-    SERIAL_INPUT (through SEND) once INPUT_AFTER is in the log."""
+         input_after=MENU_PROMPT, stop_at=None):
+    """Polls until the emulator exits, STOP_AT appears in the log or the
+    time limit passes; sends SERIAL_INPUT (through SEND) once INPUT_AFTER
+    is in the log."""
     t0 = watcher.t0
     deadline = t0 + timeout
     while True:
@@ -250,16 +258,30 @@ def _run(result, proc, watcher, timeout, serial_input=None, send=None,
             result.input_sent_at = time.monotonic() - t0
         if proc.poll() is not None:
             break
+        if stop_at is not None and watcher.contains(stop_at):
+            # Let the rest of that line (and a little more) arrive.
+            time.sleep(POLL)
+            result.stopped = True
+            _stop(proc)
+            break
         if time.monotonic() >= deadline:
             result.timed_out = True
             _stop(proc)
             break
         time.sleep(POLL)
     result.elapsed = time.monotonic() - t0
-    result.status = None if result.timed_out else proc.returncode
+    result.status = None if result.timed_out or result.stopped else proc.returncode
     watcher.poll()
     result.log = watcher.text()
     result.line_times = watcher.times
+
+
+def _drain(sock):
+    try:
+        while sock.recv(4096):
+            pass
+    except OSError:
+        pass
 
 
 def _workdir(image, emulator):
@@ -271,13 +293,14 @@ def _workdir(image, emulator):
 # ---- QEMU ----------------------------------------------------------------
 
 def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
-             input_after=MENU_PROMPT, extra=()):
+             input_after=MENU_PROMPT, stop_at=None, extra=()):
     """Boots IMAGE under QEMU (TCG) and returns a Result.
 
     The run ends when Keel powers off (isa-debug-exit), on a reset or
-    triple fault (-no-reboot) or, at the latest, after TIMEOUT seconds.
-    SERIAL_INPUT (str or bytes) is typed on COM1 once INPUT_AFTER (the
-    menu's last line by default) appears in the log.
+    triple fault (-no-reboot), when a log line contains STOP_AT (the test
+    has seen what it needs; status is then None) or, at the latest, after
+    TIMEOUT seconds. SERIAL_INPUT (str or bytes) is typed on COM1 once
+    INPUT_AFTER (the menu's last line by default) appears in the log.
     """
     if QEMU is None:
         import pytest
@@ -306,14 +329,18 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
     def send(data):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(str(sock))
-        s.sendall(data.encode() if isinstance(data, str) else data)
         conn.append(s)  # kept open until QEMU has read it
+        # QEMU's COM1 stalls (THRE stays clear) while a connected client
+        # leaves the socket unread, so drain it; logfile= has the output.
+        threading.Thread(target=_drain, args=(s,), daemon=True).start()
+        s.sendall(data.encode() if isinstance(data, str) else data)
 
     t0 = time.monotonic()
     with open(work / "qemu.stderr", "wb") as err:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         try:
-            _run(result, proc, _LogWatcher(log, t0), timeout, serial_input, send, input_after)
+            _run(result, proc, _LogWatcher(log, t0), timeout, serial_input, send,
+                 input_after, stop_at)
         finally:
             _stop(proc)
             for s in conn:
@@ -337,13 +364,14 @@ def bochs_missing():
     return None
 
 
-def run_bochs(image, cpu_model="corei7_skylake_x", timeout=60, megs=512):
+def run_bochs(image, cpu_model="corei7_skylake_x", timeout=60, megs=512, stop_at=None):
     """Boots IMAGE under Bochs with CPU_MODEL (a VMX model such as
     corei7_skylake_x, or an AMD one such as zambezi) and returns a Result.
 
     The bochsrc comes from tests/bochsrc.in. Port 0xE9 goes to Bochs'
     stdout (port_e9_hack), which is captured as the log; Bochs exits when
-    Keel writes "Shutdown" to port 0x8900, or after TIMEOUT seconds.
+    Keel writes "Shutdown" to port 0x8900; STOP_AT and TIMEOUT end the
+    run as in run_qemu().
     """
     why = bochs_missing()
     if why:
@@ -370,7 +398,7 @@ def run_bochs(image, cpu_model="corei7_skylake_x", timeout=60, megs=512):
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=so, stderr=se,
                                 cwd=work)
         try:
-            _run(result, proc, _LogWatcher(out, t0), timeout)
+            _run(result, proc, _LogWatcher(out, t0), timeout, stop_at=stop_at)
         finally:
             _stop(proc)
             if lock.exists():
