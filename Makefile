@@ -147,8 +147,9 @@ UNIT_SRCS_vmcb_check := svm/vmcb_check.c
 UNIT_SRCS_svm_exit := svm/exit.c hv/vmexit.c
 UNIT_SRCS_ptbuild := hv/ptbuild.c npt/npt.c ept/ept.c
 UNIT_SRCS_gpmap := hv/gpmap.c lib/memmap.c
+UNIT_SRCS_mbload := guest/mbload.c lib/multiboot.c lib/memmap.c lib/format.c
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] npt/*.[ch] ept/*.[ch]) Makefile
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] guest/*.[ch]) Makefile
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< $(UNIT_SRCS_$*) -lcmocka -o $@
 

@@ -119,10 +119,12 @@ static u32 rd32(const u8 *p)
 	return v;
 }
 
-/* MB 3.1.1: the header lies 4-byte aligned, wholly inside the first
- * 8192 bytes, and magic + flags + checksum is 0 mod 2^32. A magic with
- * a wrong checksum may be a stray constant, so the search goes on past
- * it; it is only reported when no good header follows. */
+/* MB 3.1.1: the header is 4-byte aligned in the first 8192 bytes, and
+ * magic + flags + checksum is 0 mod 2^32. Its 12 fixed bytes must lie
+ * there; the flag-16 address fields are read wherever the file holds
+ * them, as lenient as loaders that search only for those 12 bytes. A
+ * magic with a wrong checksum may be a stray constant, so the search goes
+ * on past it; it is only reported when no good header follows. */
 static int mb_find_header(struct mb_ctx *c, struct mb_header *h)
 {
 	u64 limit = c->size < MULTIBOOT_SEARCH ? c->size : MULTIBOOT_SEARCH;

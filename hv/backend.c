@@ -5,7 +5,7 @@
 
 const struct hv_backend *hv_backend_select(const char *name)
 {
-	static const struct hv_backend *const backends[] = { &svm_backend };
+	static const struct hv_backend *const backends[] = { &svm_backend, &vmx_backend };
 
 	for (unsigned i = 0; name && i < ARRAY_SIZE(backends); i++)
 		if (!strcmp(backends[i]->name, name))

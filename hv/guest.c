@@ -51,6 +51,16 @@ bool guest_ram(gpa_t gpa, u64 len)
 	return false;
 }
 
+int guest_memmap(struct mem_range *out, int max)
+{
+	int n = boot_info.nmap;
+
+	if (n > max)
+		return -1;
+	memcpy(out, boot_info.map, n * sizeof(*out));
+	return memmap_carve(out, n, max, hv_region.base, hv_region.size);
+}
+
 const void *guest_file(const char *name, u64 *size)
 {
 	const struct boot_module *m = bootinfo_module(name);
@@ -82,6 +92,8 @@ static int guest_load(struct vcpu *v, struct guest *g, struct guest_start *st)
 		return flat_load(g, st);
 	case CFG_GUEST_BIOS:
 		return bios_load(v, g, st);
+	case CFG_GUEST_MULTIBOOT:
+		return multiboot_load(g, st);
 	default:
 		log_line("guest %d \"%s\": kind %s is not supported by this build", g->index,
 			 g->name, cfg_kind_name(g->cfg->kind));

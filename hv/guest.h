@@ -3,6 +3,7 @@
 #define KEEL_GUEST_H
 
 #include "../lib/config.h"
+#include "../lib/memmap.h"
 #include "vcpu.h"
 
 #define GUEST_NAME_MAX 16
@@ -30,6 +31,11 @@ const void *guest_file(const char *name, u64 *size);
 /* Loaders (guest/): fill *st, or return -1 after logging why. */
 int flat_load(struct guest *g, struct guest_start *st);
 int bios_load(struct vcpu *v, struct guest *g, struct guest_start *st);
+int multiboot_load(struct guest *g, struct guest_start *st);
+
+/* The memory map guests are shown: the machine's, without Keel's region.
+ * Returns the count, or -1. */
+int guest_memmap(struct mem_range *out, int max);
 
 /* BIOS-shim hypercalls 0x10-0x1f (guest/bios.c, docs/bios-shim.md): true
  * when fn was handled (RAX and guest memory updated); false leaves it to

@@ -96,5 +96,6 @@ static inline void vcpu_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val) { v->o
 /* The backend for this CPU (hv/backend.c). */
 const struct hv_backend *hv_backend_select(const char *name);
 extern const struct hv_backend svm_backend;
+extern const struct hv_backend vmx_backend;
 
 #endif

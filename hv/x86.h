@@ -149,4 +149,18 @@ static inline bool x86_exc_has_error_code(u8 vector)
 	}
 }
 
+/* RFLAGS bits 3, 5, 15 and 63:22 are reserved, MBZ (SDM vol. 1 3.4.3,
+ * SDM vol. 3C 27.3.1.4). */
+#define X86_RFLAGS_RESERVED ((1ull << 3) | (1ull << 5) | (1ull << 15) | \
+			     0xFFFFFFFFFFC00000ull)
+
+/* The EFER bits Intel defines (SDM vol. 3A 2.2.1, "Extended Feature
+ * Enable Register"); every other bit is reserved on Intel CPUs. */
+#define EFER_INTEL_DEFINED (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+#define EFER_INTEL_RESERVED (~EFER_INTEL_DEFINED)
+
+/* Segment selector (SDM vol. 3A 3.4.2). */
+#define X86_SEL_RPL_MASK 3u
+#define X86_SEL_TI (1u << 2) /* 1 = the LDT */
+
 #endif

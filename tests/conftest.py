@@ -1,7 +1,6 @@
 """Fixtures for the emulator-driven integration tests (docs/testing.md)."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -32,12 +31,6 @@ def image(disk_img, tmp_path):
         kw.setdefault("name", f"disk{count[0]}.img")
         return keel.make_image(tmp_path, src=disk_img, **kw)
     return make
-
-
-@pytest.fixture(scope="session")
-def part1_files(disk_img):
-    """Names of the files on partition 1 of build/disk.img."""
-    return keel.list_part1(disk_img)
 
 
 def pytest_report_header(config):

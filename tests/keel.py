@@ -460,7 +460,7 @@ def assert_fatal(result, *words, status=None):
     else:
         missing = [w for w in words if w not in fatal[0]]
         if missing:
-            problems.append(f"the FATAL line lacks {missing!r}")
+            problems.append(f"the FATAL line {fatal[0]!r} lacks {missing!r}")
     if result.timed_out:
         problems.append("the emulator did not exit by itself (time limit)")
     elif status is not None and result.status != status:

@@ -479,3 +479,45 @@ def test_bochs_amd_triple_fault(tmp_path):
     check_ended(r)
     expect_stop(r, 1, TRIPLE, "triple-fault")
     expect_stop(r, 2, POWEROFF, "poweroff")
+
+
+# ---- Bochs, Intel model: every test guest under VT-x -------------------------
+
+BOCHS_VMX_MODEL = "corei7_skylake_x"
+
+# (guest, stop reason, exit code) in the order one entry runs them; the
+# guests are unchanged except that hypercall.inc picks VMCALL at run time.
+BOCHS_VMX_RUN = [
+    (HELLO, "exit-code", 0), (HELLO_PM, "exit-code", 0), (HELLO_LM, "exit-code", 0),
+    (CPUID, "exit-code", 0), (HLT_STI, "exit-code", 0), (PORTS, "exit-code", 0),
+    (CF9_NO_RESET, "exit-code", 0), (MSR, "exit-code", 0), (SVM_INSN, "exit-code", 0),
+    (SVM_INSN_PM, "exit-code", 0), (HC_UNKNOWN, "exit-code", 0), (STACK, "exit-code", 0),
+    (HLT_CLI, "hlt", None), (RESET_CF9, "reset", None), (RESET_KBC, "reset", None),
+    (TRIPLE, "triple-fault", None), (POWEROFF, "poweroff", None),
+]
+
+
+def vmx_batches():
+    """BOCHS_VMX_RUN in entries of at most 8 guests (CFG_MAX_GUESTS)."""
+    return [BOCHS_VMX_RUN[i:i + 8] for i in range(0, len(BOCHS_VMX_RUN), 8)]
+
+
+@pytest.mark.bochs
+@pytest.mark.parametrize("batch", range(len(vmx_batches())))
+def test_bochs_vmx_all_guests(tmp_path, batch):
+    """Every test guest under Bochs' Skylake-X model (VMX with EPT, VPID and
+    unrestricted guest), up to 8 per boot: each one's stop line, in order.
+    The last batch ends with the power-off guest."""
+    run = vmx_batches()[batch]
+    guests = [g for g, _, _ in run]
+    r = run_bochs(build_image(tmp_path, guests, title="Bochs VMX"),
+                  cpu_model=BOCHS_VMX_MODEL, timeout=BOCHS_TIMEOUT)
+    check_ended(r)
+    assert_line(r, "keel: cpu vendor=Intel backend=vmx")
+    assert_line(r, "keel: vmx on:")
+    assert_line(r, "keel: ept: ")
+    for i, (g, reason, code) in enumerate(run, 1):
+        expect_stop(r, i, g, reason, code)
+    if HELLO in guests:
+        assert_line(r, f"keel: [HELLO.BIN] {HELLO_REAL}")
+    assert_line(r, "keel: poweroff code=0")

@@ -1,0 +1,716 @@
+/* The Intel VT-x backend: VMXON with the fixed CR0/CR4 bits, one VMCS per
+ * vCPU whose every control comes from the capability MSRs, EPT, VPID and
+ * unrestricted guest, and the backend operations hv/ drives guests
+ * through. Intel SDM vol. 3C chapters 24-31. The mirror of svm/svm.c. */
+#include "../ept/ept.h"
+#include "../hv/bootinfo.h"
+#include "../hv/gpmap.h"
+#include "../hv/hv.h"
+#include "../hv/ptbuild.h"
+#include "../hv/vcpu.h"
+#include "../hv/x86.h"
+#include "../lib/io.h"
+#include "../lib/string.h"
+#include "controls.h"
+#include "exit.h"
+#include "guest_check.h"
+#include "vmcs.h"
+
+#define MSR_IA32_PAT 0x277
+#define MSR_FS_BASE 0xC0000100
+#define MSR_GS_BASE 0xC0000101
+#define FEATURE_CONTROL_LOCK (1u << 0)
+#define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1u << 2)
+#define VMX_BASIC_REVISION(b) ((u32)(b) & 0x7FFFFFFF)
+/* IA32_VMX_EPT_VPID_CAP (SDM A.10). */
+#define EPT_CAP_WALK_4 (1ull << 6)
+#define EPT_CAP_WB (1ull << 14)
+#define EPT_CAP_2M (1ull << 16)
+#define VPID_CAP_INVVPID (1ull << 32)
+#define VPID_CAP_ALL_CONTEXT (1ull << 42)
+#define INVVPID_ALL_CONTEXT 2
+#define ACTIVITY_ACTIVE 0
+#define ACTIVITY_HLT 1
+#define INTERRUPTIBILITY_STI_MOVSS 0x3
+#define VMX_VPID_GUEST 1
+#define GPMAP_MAX 64
+
+/* Ports and MSRs Keel must see (the same as svm/svm.c's lists, plus what
+ * VMX needs to hide itself). */
+static const u16 intercepted_ports[] = { 0xCF9, 0x64 };
+static const u32 intercepted_msrs[] = { MSR_IA32_FEATURE_CONTROL };
+#define VMX_CAP_MSR_FIRST MSR_IA32_VMX_BASIC
+#define VMX_CAP_MSR_LAST MSR_IA32_VMX_VMFUNC
+
+struct vmx_vcpu {
+	hpa_t vmcs_pa;
+	u8 *io_bitmap;       /* A and B, 8 KiB */
+	u8 *msr_bitmap;      /* 4 KiB */
+	struct pt_builder ept;
+	u32 entry_ctls;      /* without IA32E_MODE_GUEST, set per entry */
+	u64 cr0_mask, cr4_mask;
+	bool launched;
+	bool checked;        /* Keel's guest-state check ran for this guest */
+};
+
+int vmx_vmenter(struct guest_gprs *gprs, int launched);
+void vmx_exit_point(void);
+
+/* Set once by vmx_init() on the bootstrap CPU. */
+static u64 vmx_basic, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, ept_vpid_cap;
+static bool use_vpid;
+static struct vmx_vcpu vmx_vcpu0;
+
+static struct vmx_vcpu *to_vmx(struct vcpu *v)
+{
+	return v->arch;
+}
+
+/* Every VMX instruction's outcome is checked (SDM 31.2): CF = VMfailInvalid,
+ * ZF = VMfailValid with the error in the VM-instruction error field. */
+static const char *vmx_fail_words(bool invalid)
+{
+	u64 err = 0;
+
+	if (invalid)
+		return "VMfailInvalid (no current VMCS)";
+	__asm__ volatile("vmread %1, %0" : "=r"(err) : "r"((u64)VMCS_RO_VM_INSTRUCTION_ERROR) : "cc");
+	return vmx_instruction_error_str((u32)err);
+}
+
+static void vmwrite(u64 field, u64 val)
+{
+	bool cf, zf;
+
+	__asm__ volatile("vmwrite %2, %3" : "=@ccc"(cf), "=@ccz"(zf) : "r"(val), "r"(field) : "memory");
+	if (cf || zf)
+		fatal("VMWRITE of field 0x%llx failed: %s", (unsigned long long)field,
+		      vmx_fail_words(cf));
+}
+
+static u64 vmread(u64 field)
+{
+	bool cf, zf;
+	u64 val;
+
+	__asm__ volatile("vmread %3, %2" : "=@ccc"(cf), "=@ccz"(zf), "=r"(val) : "r"(field) : "memory");
+	if (cf || zf)
+		fatal("VMREAD of field 0x%llx failed: %s", (unsigned long long)field,
+		      vmx_fail_words(cf));
+	return val;
+}
+
+static int vmx_insn_pa(const char *name, hpa_t pa, int op)
+{
+	bool cf, zf;
+
+	if (op == 0)
+		__asm__ volatile("vmxon %2" : "=@ccc"(cf), "=@ccz"(zf) : "m"(pa) : "memory");
+	else if (op == 1)
+		__asm__ volatile("vmclear %2" : "=@ccc"(cf), "=@ccz"(zf) : "m"(pa) : "memory");
+	else
+		__asm__ volatile("vmptrld %2" : "=@ccc"(cf), "=@ccz"(zf) : "m"(pa) : "memory");
+	if (cf || zf) {
+		log_line("%s failed: %s", name, op == 0 && zf ? "VMfailValid" : vmx_fail_words(cf));
+		return -1;
+	}
+	return 0;
+}
+
+static u64 read_cr(int n)
+{
+	u64 v = 0;
+
+	if (n == 0)
+		__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	else if (n == 3)
+		__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	else
+		__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static int vmx_init(void)
+{
+	u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL), cr0, cr4;
+	hpa_t vmxon = page_alloc();
+
+	if (!vmxon)
+		return -1;
+	/* hv/cpu.c refused a locked-off CPU; an unlocked one is set and locked
+	 * here, as firmware would (SDM 23.7). */
+	if (!(fc & FEATURE_CONTROL_LOCK))
+		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK |
+			  FEATURE_CONTROL_VMXON_OUTSIDE_SMX);
+
+	vmx_basic = rdmsr(MSR_IA32_VMX_BASIC);
+	cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+
+	/* SDM 23.8: CR0 and CR4 must hold the fixed bits in VMX operation. */
+	cr0 = vmx_fixed_bits(read_cr(0), cr0_fixed0, cr0_fixed1);
+	cr4 = vmx_fixed_bits(read_cr(4) | CR4_VMXE, cr4_fixed0, cr4_fixed1);
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+
+	*(u32 *)phys_to_virt(vmxon) = VMX_BASIC_REVISION(vmx_basic);
+	if (vmx_insn_pa("VMXON", vmxon, 0))
+		return -1;
+	log_line("vmx on: revision 0x%x true-controls=%s", VMX_BASIC_REVISION(vmx_basic),
+		 vmx_basic_true_ctls(vmx_basic) ? "yes" : "no");
+	return 0;
+}
+
+/* A control word from its capability MSR (the TRUE_ one when
+ * IA32_VMX_BASIC bit 55 says so): wanted bits or a clear message. */
+static u32 control(const char *name, u32 msr, u32 want, u32 optional)
+{
+	u32 out, missing;
+
+	if (vmx_adjust_controls(rdmsr(vmx_ctl_msr(vmx_basic, msr)), want, optional, &out, &missing))
+		fatal("this CPU's VMX lacks %s controls 0x%x that Keel needs", name, missing);
+	return out;
+}
+
+static void set_bit8(u8 *map, u32 bit)
+{
+	map[bit / 8] |= (u8)(1u << (bit % 8));
+}
+
+/* MSR bitmap: read-low at 0, read-high at 1024, write-low at 2048,
+ * write-high at 3072 (SDM 25.6.9). */
+static void msr_intercept(u8 *bm, u32 msr)
+{
+	u32 bit = msr & 0x1FFF, high = msr >= 0xC0000000u ? 1024 : 0;
+
+	set_bit8(bm, (high + 0) * 8 + bit);
+	set_bit8(bm, (high + 2048) * 8 + bit);
+}
+
+static void setup_host_state(void)
+{
+	struct {
+		u16 limit;
+		u64 base;
+	} __attribute__((packed)) gdtr, idtr;
+	u16 tr;
+	const u8 *d;
+	u64 tr_base;
+
+	__asm__ volatile("sgdt %0; sidt %1; str %2" : "=m"(gdtr), "=m"(idtr), "=r"(tr));
+	d = (const u8 *)gdtr.base + tr;
+	tr_base = d[2] | (u64)d[3] << 8 | (u64)d[4] << 16 | (u64)d[7] << 24 |
+		  (u64)*(const u32 *)(d + 8) << 32;
+	vmwrite(VMCS_HOST_CR0, read_cr(0));
+	vmwrite(VMCS_HOST_CR3, read_cr(3));
+	vmwrite(VMCS_HOST_CR4, read_cr(4));
+	vmwrite(VMCS_HOST_CS_SELECTOR, 0x08);
+	vmwrite(VMCS_HOST_SS_SELECTOR, 0x10);
+	vmwrite(VMCS_HOST_DS_SELECTOR, 0x10);
+	vmwrite(VMCS_HOST_ES_SELECTOR, 0x10);
+	vmwrite(VMCS_HOST_FS_SELECTOR, 0x10);
+	vmwrite(VMCS_HOST_GS_SELECTOR, 0x10);
+	vmwrite(VMCS_HOST_TR_SELECTOR, tr);
+	vmwrite(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
+	vmwrite(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
+	vmwrite(VMCS_HOST_TR_BASE, tr_base);
+	vmwrite(VMCS_HOST_GDTR_BASE, gdtr.base);
+	vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
+	vmwrite(VMCS_HOST_IA32_SYSENTER_CS, 0);
+	vmwrite(VMCS_HOST_IA32_SYSENTER_ESP, 0);
+	vmwrite(VMCS_HOST_IA32_SYSENTER_EIP, 0);
+	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
+	vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmwrite(VMCS_HOST_RIP, (u64)(uintptr_t)vmx_exit_point);
+}
+
+static int vmx_vcpu_create(struct vcpu *v)
+{
+	struct vmx_vcpu *x = &vmx_vcpu0;
+	hpa_t io = pages_alloc(2, PAGE_SIZE), msr = page_alloc();
+	u32 proc2_want = PROC_BASED2_ENABLE_EPT | PROC_BASED2_UNRESTRICTED_GUEST;
+	u32 proc2_opt = PROC_BASED2_ENABLE_RDTSCP | PROC_BASED2_ENABLE_INVPCID |
+			PROC_BASED2_ENABLE_XSAVES;
+	u32 pin, proc, proc2, exit;
+
+	x->vmcs_pa = page_alloc();
+	if (!io || !msr || !x->vmcs_pa)
+		return -1;
+	x->io_bitmap = phys_to_virt(io);
+	x->msr_bitmap = phys_to_virt(msr);
+	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_ports); i++)
+		set_bit8(x->io_bitmap, intercepted_ports[i]);
+	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_msrs); i++)
+		msr_intercept(x->msr_bitmap, intercepted_msrs[i]);
+	for (u32 m = VMX_CAP_MSR_FIRST; m <= VMX_CAP_MSR_LAST; m++)
+		msr_intercept(x->msr_bitmap, m);
+
+	*(u32 *)phys_to_virt(x->vmcs_pa) = VMX_BASIC_REVISION(vmx_basic);
+	if (vmx_insn_pa("VMCLEAR", x->vmcs_pa, 1) || vmx_insn_pa("VMPTRLD", x->vmcs_pa, 2))
+		return -1;
+
+	ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	if ((ept_vpid_cap & (EPT_CAP_WALK_4 | EPT_CAP_WB | EPT_CAP_2M)) !=
+	    (EPT_CAP_WALK_4 | EPT_CAP_WB | EPT_CAP_2M))
+		fatal("this CPU's EPT lacks 4-level walks, write-back tables or 2 MiB pages "
+		      "(IA32_VMX_EPT_VPID_CAP 0x%llx)", (unsigned long long)ept_vpid_cap);
+	/* VPID only with INVVPID for all contexts, so a new guest never sees
+	 * the last one's translations. */
+	use_vpid = (ept_vpid_cap & (VPID_CAP_INVVPID | VPID_CAP_ALL_CONTEXT)) ==
+		   (VPID_CAP_INVVPID | VPID_CAP_ALL_CONTEXT);
+	if (use_vpid)
+		proc2_opt |= PROC_BASED2_ENABLE_VPID;
+
+	/* External interrupts and NMIs are not intercepted: the guest owns the
+	 * PIC and APIC. HLT exits (to catch HLT with interrupts off). */
+	pin = control("pin-based", MSR_IA32_VMX_PINBASED_CTLS, 0, 0);
+	proc = control("processor-based", MSR_IA32_VMX_PROCBASED_CTLS,
+		       PROC_BASED_HLT_EXITING | PROC_BASED_USE_IO_BITMAPS |
+		       PROC_BASED_USE_MSR_BITMAPS | PROC_BASED_ACTIVATE_SECONDARY, 0);
+	proc2 = control("secondary processor-based", MSR_IA32_VMX_PROCBASED_CTLS2, proc2_want,
+			proc2_opt);
+	use_vpid = proc2 & PROC_BASED2_ENABLE_VPID;
+	exit = control("VM-exit", MSR_IA32_VMX_EXIT_CTLS,
+		       EXIT_CTRL_HOST_ADDR_SPACE_SIZE | EXIT_CTRL_SAVE_IA32_EFER |
+		       EXIT_CTRL_LOAD_IA32_EFER, EXIT_CTRL_SAVE_IA32_PAT | EXIT_CTRL_LOAD_IA32_PAT);
+	x->entry_ctls = control("VM-entry", MSR_IA32_VMX_ENTRY_CTLS, ENTRY_CTRL_LOAD_IA32_EFER,
+				ENTRY_CTRL_LOAD_IA32_PAT);
+	x->entry_ctls &= ~ENTRY_CTRL_IA32E_MODE_GUEST;
+
+	vmwrite(VMCS_CTRL_PIN_BASED, pin);
+	vmwrite(VMCS_CTRL_PROC_BASED, proc);
+	vmwrite(VMCS_CTRL_PROC_BASED2, proc2);
+	vmwrite(VMCS_CTRL_EXIT, exit);
+	vmwrite(VMCS_CTRL_ENTRY, x->entry_ctls);
+	vmwrite(VMCS_CTRL_EXCEPTION_BITMAP, 0);
+	vmwrite(VMCS_CTRL_IO_BITMAP_A, io);
+	vmwrite(VMCS_CTRL_IO_BITMAP_B, io + PAGE_SIZE);
+	vmwrite(VMCS_CTRL_MSR_BITMAP, msr);
+	vmwrite(VMCS_CTRL_CR3_TARGET_COUNT, 0);
+	if (use_vpid)
+		vmwrite(VMCS_CTRL_VPID, VMX_VPID_GUEST);
+
+	/* Guest/host masks: the bits VMX operation fixes (SDM 25.6.6), less
+	 * PE and PG, which unrestricted guest leaves to the guest. */
+	x->cr0_mask = (cr0_fixed0 | ~cr0_fixed1) & 0xFFFFFFFFull & ~(CR0_PE | CR0_PG);
+	x->cr4_mask = (cr4_fixed0 | ~cr4_fixed1) & 0xFFFFFFFFull;
+	vmwrite(VMCS_CTRL_CR0_GUEST_HOST_MASK, x->cr0_mask);
+	vmwrite(VMCS_CTRL_CR4_GUEST_HOST_MASK, x->cr4_mask);
+	setup_host_state();
+	log_line("vmx controls: pin=0x%x proc=0x%x proc2=0x%x exit=0x%x entry=0x%x vpid=%s",
+		 pin, proc, proc2, exit, x->entry_ctls, use_vpid ? "yes" : "no");
+	v->arch = x;
+	return 0;
+}
+
+static hpa_t ept_alloc(void *ctx)
+{
+	(void)ctx;
+	return page_alloc();
+}
+
+static void *ept_ptr(hpa_t pa, void *ctx)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+static int vmx_map_memory(struct vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	static struct pt_range ranges[GPMAP_MAX];
+	int n;
+
+	n = gpmap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
+			ranges, GPMAP_MAX);
+	if (n < 0 || pt_init(&x->ept, &ept_format, ept_alloc, ept_ptr, NULL) ||
+	    pt_map_ranges(&x->ept, ranges, n))
+		return -1;
+	vmwrite(VMCS_CTRL_EPT_POINTER, ept_eptp(x->ept.root));
+	log_line("ept: %d ranges, %u tables, Keel's region unmapped", n, x->ept.tables);
+	return 0;
+}
+
+static void write_seg(u64 sel_field, u64 base_field, u64 limit_field, u64 ar_field,
+		      u16 sel, u64 base, u32 limit, u32 ar)
+{
+	vmwrite(sel_field, sel);
+	vmwrite(base_field, base);
+	vmwrite(limit_field, limit);
+	vmwrite(ar_field, ar);
+}
+
+#define WRITE_SEG(S, sel, base, limit, ar)                                                 \
+	write_seg(VMCS_GUEST_##S##_SELECTOR, VMCS_GUEST_##S##_BASE, VMCS_GUEST_##S##_LIMIT, \
+		  VMCS_GUEST_##S##_ACCESS_RIGHTS, sel, base, limit, ar)
+
+static void set_cr0(struct vmx_vcpu *x, u64 val)
+{
+	/* The guest's own bits where unmasked, the fixed bits where masked;
+	 * the read shadow makes masked bits read as the guest wrote them. */
+	u64 real = vmx_fixed_bits(val, cr0_fixed0 & ~(CR0_PE | CR0_PG), cr0_fixed1);
+
+	vmwrite(VMCS_GUEST_CR0, real);
+	vmwrite(VMCS_CTRL_CR0_READ_SHADOW, val & x->cr0_mask);
+}
+
+static void set_cr4(struct vmx_vcpu *x, u64 val)
+{
+	vmwrite(VMCS_GUEST_CR4, vmx_fixed_bits(val, cr4_fixed0, cr4_fixed1));
+	vmwrite(VMCS_CTRL_CR4_READ_SHADOW, val & x->cr4_mask);
+}
+
+static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	u32 code, data, tr = VMX_AR_TYPE(11) | VMX_AR_P; /* busy 32-bit TSS */
+	u64 cr0 = CR0_ET, cr4 = 0, efer = 0;
+
+	v->gprs = st->gprs;
+	switch (st->mode) {
+	case CFG_MODE_REAL:
+		code = VMX_AR_TYPE(0xB) | VMX_AR_S | VMX_AR_P;
+		data = VMX_AR_TYPE(0x3) | VMX_AR_S | VMX_AR_P;
+		WRITE_SEG(CS, st->cs_selector, (u64)st->cs_selector << 4, 0xFFFF, code);
+		WRITE_SEG(DS, 0, 0, 0xFFFF, data);
+		WRITE_SEG(ES, 0, 0, 0xFFFF, data);
+		WRITE_SEG(SS, 0, 0, 0xFFFF, data);
+		WRITE_SEG(FS, 0, 0, 0xFFFF, data);
+		WRITE_SEG(GS, 0, 0, 0xFFFF, data);
+		vmwrite(VMCS_GUEST_IDTR_LIMIT, 0x3FF);
+		break;
+	case CFG_MODE_PROTECTED:
+	case CFG_MODE_LONG:
+	default:
+		cr0 |= CR0_PE;
+		code = VMX_AR_TYPE(0xB) | VMX_AR_S | VMX_AR_P | VMX_AR_G;
+		code |= st->mode == CFG_MODE_LONG ? VMX_AR_L : VMX_AR_DB;
+		data = VMX_AR_TYPE(0x3) | VMX_AR_S | VMX_AR_P | VMX_AR_DB | VMX_AR_G;
+		WRITE_SEG(CS, 0x08, 0, 0xFFFFFFFF, code);
+		WRITE_SEG(DS, 0x10, 0, 0xFFFFFFFF, data);
+		WRITE_SEG(ES, 0x10, 0, 0xFFFFFFFF, data);
+		WRITE_SEG(SS, 0x10, 0, 0xFFFFFFFF, data);
+		WRITE_SEG(FS, 0x10, 0, 0xFFFFFFFF, data);
+		WRITE_SEG(GS, 0x10, 0, 0xFFFFFFFF, data);
+		vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xFFFF);
+		if (st->mode == CFG_MODE_LONG) {
+			cr0 |= CR0_PG;
+			cr4 |= CR4_PAE;
+			efer |= EFER_LME | EFER_LMA;
+		}
+		break;
+	}
+	WRITE_SEG(TR, 0, 0, 0xFFFF, tr);
+	WRITE_SEG(LDTR, 0, 0, 0xFFFF, VMX_AR_UNUSABLE);
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	set_cr0(x, cr0);
+	set_cr4(x, cr4);
+	vmwrite(VMCS_GUEST_CR3, st->cr3);
+	vmwrite(VMCS_GUEST_IA32_EFER, efer);
+	vmwrite(VMCS_GUEST_IA32_PAT, 0x0007040600070406ull); /* the power-on PAT */
+	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_RSP, st->rsp);
+	vmwrite(VMCS_GUEST_RIP, st->rip);
+	vmwrite(VMCS_GUEST_RFLAGS, st->rflags | X86_RFLAGS_FIXED);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmwrite(VMCS_GUEST_VMCS_LINK_POINTER, ~0ull);
+	vmwrite(VMCS_GUEST_IA32_SYSENTER_CS, 0);
+	vmwrite(VMCS_GUEST_IA32_SYSENTER_ESP, 0);
+	vmwrite(VMCS_GUEST_IA32_SYSENTER_EIP, 0);
+	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, 0);
+	if (use_vpid) {
+		/* A new guest must not see translations cached for the last one. */
+		struct { u64 vpid, addr; } desc = { 0, 0 };
+
+		__asm__ volatile("invvpid %0, %1" : : "m"(desc), "r"((u64)INVVPID_ALL_CONTEXT) : "memory", "cc");
+	}
+	x->checked = false;
+	v->halted = false;
+}
+
+static void read_seg(struct vmx_seg *s, u64 sel, u64 base, u64 limit, u64 ar)
+{
+	s->sel = (u16)vmread(sel);
+	s->base = vmread(base);
+	s->limit = (u32)vmread(limit);
+	s->ar = (u32)vmread(ar);
+}
+
+#define READ_SEG(s, S)                                                                   \
+	read_seg(s, VMCS_GUEST_##S##_SELECTOR, VMCS_GUEST_##S##_BASE, VMCS_GUEST_##S##_LIMIT, \
+		 VMCS_GUEST_##S##_ACCESS_RIGHTS)
+
+/* Keel's own check of the guest-state area before the first entry
+ * (SDM 27.3.1): the first rule that fails, in words. */
+static const char *check_guest_state(struct vmx_vcpu *x)
+{
+	struct vmx_guest_state g;
+	struct vmx_guest_ctx c = {
+		.cr0_fixed0 = cr0_fixed0, .cr0_fixed1 = cr0_fixed1,
+		.cr4_fixed0 = cr4_fixed0, .cr4_fixed1 = cr4_fixed1,
+		.unrestricted = true,
+		.ia32e_guest = vmread(VMCS_CTRL_ENTRY) & ENTRY_CTRL_IA32E_MODE_GUEST,
+		.load_efer = x->entry_ctls & ENTRY_CTRL_LOAD_IA32_EFER,
+		.load_pat = x->entry_ctls & ENTRY_CTRL_LOAD_IA32_PAT,
+		.entry_intr_info = (u32)vmread(VMCS_CTRL_ENTRY_INTR_INFO),
+	};
+
+	memset(&g, 0, sizeof(g));
+	g.cr0 = vmread(VMCS_GUEST_CR0);
+	g.cr3 = vmread(VMCS_GUEST_CR3);
+	g.cr4 = vmread(VMCS_GUEST_CR4);
+	g.dr7 = vmread(VMCS_GUEST_DR7);
+	g.rsp = vmread(VMCS_GUEST_RSP);
+	g.rip = vmread(VMCS_GUEST_RIP);
+	g.rflags = vmread(VMCS_GUEST_RFLAGS);
+	g.efer = vmread(VMCS_GUEST_IA32_EFER);
+	g.pat = vmread(VMCS_GUEST_IA32_PAT);
+	g.link_ptr = vmread(VMCS_GUEST_VMCS_LINK_POINTER);
+	READ_SEG(&g.es, ES);
+	READ_SEG(&g.cs, CS);
+	READ_SEG(&g.ss, SS);
+	READ_SEG(&g.ds, DS);
+	READ_SEG(&g.fs, FS);
+	READ_SEG(&g.gs, GS);
+	READ_SEG(&g.ldtr, LDTR);
+	READ_SEG(&g.tr, TR);
+	g.gdtr_base = vmread(VMCS_GUEST_GDTR_BASE);
+	g.gdtr_limit = (u32)vmread(VMCS_GUEST_GDTR_LIMIT);
+	g.idtr_base = vmread(VMCS_GUEST_IDTR_BASE);
+	g.idtr_limit = (u32)vmread(VMCS_GUEST_IDTR_LIMIT);
+	g.activity = (u32)vmread(VMCS_GUEST_ACTIVITY_STATE);
+	g.interruptibility = (u32)vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	g.pending_dbg = vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+	return vmx_check_guest_state(&g, &c);
+}
+
+static int vmx_run(struct vcpu *v, struct vmexit *e)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	struct vmx_exit_info xi;
+	u32 entry = x->entry_ctls;
+	const char *rule;
+	int rc;
+
+	/* SDM 26.2.4: "IA-32e mode guest" must equal the guest's EFER.LMA. */
+	if (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA)
+		entry |= ENTRY_CTRL_IA32E_MODE_GUEST;
+	vmwrite(VMCS_CTRL_ENTRY, entry);
+	if (!x->checked) {
+		x->checked = true;
+		rule = check_guest_state(x);
+		if (rule) {
+			memset(e, 0, sizeof(*e));
+			e->kind = VMEXIT_INVALID;
+			log_line("guest-state check failed before VM entry: %s", rule);
+			return -1;
+		}
+	}
+#ifdef DEBUG_ENTRY
+	__asm__ volatile("xchg %bx, %bx"); /* Bochs magic breakpoint */
+#endif
+	rc = vmx_vmenter(&v->gprs, x->launched);
+	if (rc) {
+		memset(e, 0, sizeof(*e));
+		e->kind = VMEXIT_INVALID;
+		log_line("%s failed: %s", x->launched ? "VMRESUME" : "VMLAUNCH", vmx_fail_words(rc == 1));
+		return -1;
+	}
+	x->launched = true;
+	xi.reason = (u32)vmread(VMCS_RO_EXIT_REASON);
+	xi.qualification = vmread(VMCS_RO_EXIT_QUALIFICATION);
+	xi.insn_len = (u32)vmread(VMCS_RO_EXIT_INSTRUCTION_LEN);
+	xi.intr_info = (u32)vmread(VMCS_RO_EXIT_INTR_INFO);
+	xi.intr_error = (u32)vmread(VMCS_RO_EXIT_INTR_ERROR);
+	xi.guest_linear = vmread(VMCS_RO_GUEST_LINEAR_ADDR);
+	xi.guest_physical = vmread(VMCS_RO_GUEST_PHYSICAL_ADDR);
+	xi.rip = vmread(VMCS_GUEST_RIP);
+	vmx_decode_exit(&xi, e);
+	v->gprs.rsp = vmread(VMCS_GUEST_RSP);
+	if (e->kind == VMEXIT_MSR)
+		e->msr.index = (u32)v->gprs.rcx;
+	if (e->kind == VMEXIT_INVALID) {
+		log_line("VM entry failed: exit reason %u (%s)", xi.reason & 0xFFFF,
+			 vmx_exit_reason_str(xi.reason & 0xFFFF));
+		return -1;
+	}
+	return 0;
+}
+
+static void vmx_advance_rip(struct vcpu *v, const struct vmexit *e)
+{
+	(void)v;
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->insn_len);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+		vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(u64)INTERRUPTIBILITY_STI_MOVSS);
+}
+
+static u64 vmx_get_reg(struct vcpu *v, enum vcpu_reg r)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+
+	switch (r) {
+	case VCPU_RSP: return vmread(VMCS_GUEST_RSP);
+	case VCPU_RIP: return vmread(VMCS_GUEST_RIP);
+	case VCPU_RFLAGS: return vmread(VMCS_GUEST_RFLAGS);
+	case VCPU_CR0:
+		return (vmread(VMCS_GUEST_CR0) & ~x->cr0_mask) |
+		       (vmread(VMCS_CTRL_CR0_READ_SHADOW) & x->cr0_mask);
+	case VCPU_CR3: return vmread(VMCS_GUEST_CR3);
+	case VCPU_CR4:
+		return (vmread(VMCS_GUEST_CR4) & ~x->cr4_mask) |
+		       (vmread(VMCS_CTRL_CR4_READ_SHADOW) & x->cr4_mask);
+	case VCPU_EFER: return vmread(VMCS_GUEST_IA32_EFER);
+	default: return ((u64 *)&v->gprs)[r];
+	}
+}
+
+static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	u64 efer;
+
+	switch (r) {
+	case VCPU_RSP: vmwrite(VMCS_GUEST_RSP, val); v->gprs.rsp = val; break;
+	case VCPU_RIP: vmwrite(VMCS_GUEST_RIP, val); break;
+	case VCPU_RFLAGS: vmwrite(VMCS_GUEST_RFLAGS, val); break;
+	case VCPU_CR0:
+		/* A MOV to CR0 that exited skipped the CPU's own IA-32e switch
+		 * (SDM 10.8.5): EFER.LMA follows PG when EFER.LME is set. */
+		efer = vmread(VMCS_GUEST_IA32_EFER);
+		if ((efer & EFER_LME) && (val & CR0_PG))
+			efer |= EFER_LMA;
+		else if (!(val & CR0_PG))
+			efer &= ~EFER_LMA;
+		vmwrite(VMCS_GUEST_IA32_EFER, efer);
+		set_cr0(x, val);
+		break;
+	case VCPU_CR3: vmwrite(VMCS_GUEST_CR3, val); break;
+	case VCPU_CR4: set_cr4(x, val); break;
+	case VCPU_EFER: vmwrite(VMCS_GUEST_IA32_EFER, val); break;
+	default: ((u64 *)&v->gprs)[r] = val; break;
+	}
+}
+
+static void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	u32 info = INTR_INFO_VALID | INTR_INFO_MAKE_TYPE(INTR_TYPE_HW_EXCEPTION) | vector;
+
+	/* SDM 26.2.1.3: no error code is delivered in real mode. */
+	if (has_error && (vmread(VMCS_GUEST_CR0) & CR0_PE)) {
+		info |= INTR_INFO_DELIVER_ERROR_CODE;
+		vmwrite(VMCS_CTRL_ENTRY_EXCEPTION_ERROR, error);
+	}
+	(void)v;
+	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, info);
+}
+
+static void vmx_inject_interrupt(struct vcpu *v, u8 vector)
+{
+	(void)v;
+	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO,
+		INTR_INFO_VALID | INTR_INFO_MAKE_TYPE(INTR_TYPE_EXT_INTR) | vector);
+}
+
+/* The guest halts in its own activity state (SDM 25.4.2): the CPU wakes
+ * it on its next interrupt, with no exit and no host spinning. */
+static int vmx_wait_for_interrupt(struct vcpu *v)
+{
+	(void)v;
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	return -1;
+}
+
+static bool vmx_interrupts_enabled(struct vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF;
+}
+
+static void dump_seg(const char *name, u64 sel, u64 base, u64 limit, u64 ar)
+{
+	log_line("  %-4s sel=%04llx ar=%05llx limit=%08llx base=%016llx", name,
+		 (unsigned long long)vmread(sel), (unsigned long long)vmread(ar),
+		 (unsigned long long)vmread(limit), (unsigned long long)vmread(base));
+}
+
+#define DUMP_SEG(name, S)                                                                 \
+	dump_seg(name, VMCS_GUEST_##S##_SELECTOR, VMCS_GUEST_##S##_BASE, VMCS_GUEST_##S##_LIMIT, \
+		 VMCS_GUEST_##S##_ACCESS_RIGHTS)
+
+static void vmx_dump(struct vcpu *v)
+{
+	(void)v;
+	log_line("guest state:");
+	log_line("  rip=%016llx rsp=%016llx rflags=%08llx activity=%llu intr=%llx",
+		 (unsigned long long)vmread(VMCS_GUEST_RIP), (unsigned long long)vmread(VMCS_GUEST_RSP),
+		 (unsigned long long)vmread(VMCS_GUEST_RFLAGS),
+		 (unsigned long long)vmread(VMCS_GUEST_ACTIVITY_STATE),
+		 (unsigned long long)vmread(VMCS_GUEST_INTERRUPTIBILITY));
+	log_line("  cr0=%016llx cr3=%016llx cr4=%016llx efer=%016llx",
+		 (unsigned long long)vmread(VMCS_GUEST_CR0), (unsigned long long)vmread(VMCS_GUEST_CR3),
+		 (unsigned long long)vmread(VMCS_GUEST_CR4),
+		 (unsigned long long)vmread(VMCS_GUEST_IA32_EFER));
+	DUMP_SEG("cs", CS);
+	DUMP_SEG("ss", SS);
+	DUMP_SEG("ds", DS);
+	DUMP_SEG("es", ES);
+	DUMP_SEG("tr", TR);
+	DUMP_SEG("ldtr", LDTR);
+	log_line("  gdtr=%016llx/%llx idtr=%016llx/%llx link=%016llx",
+		 (unsigned long long)vmread(VMCS_GUEST_GDTR_BASE),
+		 (unsigned long long)vmread(VMCS_GUEST_GDTR_LIMIT),
+		 (unsigned long long)vmread(VMCS_GUEST_IDTR_BASE),
+		 (unsigned long long)vmread(VMCS_GUEST_IDTR_LIMIT),
+		 (unsigned long long)vmread(VMCS_GUEST_VMCS_LINK_POINTER));
+	log_line("host state:");
+	log_line("  cr0=%016llx cr3=%016llx cr4=%016llx rip=%016llx efer=%016llx",
+		 (unsigned long long)vmread(VMCS_HOST_CR0), (unsigned long long)vmread(VMCS_HOST_CR3),
+		 (unsigned long long)vmread(VMCS_HOST_CR4), (unsigned long long)vmread(VMCS_HOST_RIP),
+		 (unsigned long long)vmread(VMCS_HOST_IA32_EFER));
+	log_line("  tr=%04llx base=%016llx gdtr=%016llx idtr=%016llx",
+		 (unsigned long long)vmread(VMCS_HOST_TR_SELECTOR),
+		 (unsigned long long)vmread(VMCS_HOST_TR_BASE),
+		 (unsigned long long)vmread(VMCS_HOST_GDTR_BASE),
+		 (unsigned long long)vmread(VMCS_HOST_IDTR_BASE));
+	log_line("controls:");
+	log_line("  pin=%08llx proc=%08llx proc2=%08llx exit=%08llx entry=%08llx",
+		 (unsigned long long)vmread(VMCS_CTRL_PIN_BASED),
+		 (unsigned long long)vmread(VMCS_CTRL_PROC_BASED),
+		 (unsigned long long)vmread(VMCS_CTRL_PROC_BASED2),
+		 (unsigned long long)vmread(VMCS_CTRL_EXIT), (unsigned long long)vmread(VMCS_CTRL_ENTRY));
+	log_line("  cr0 mask=%08llx shadow=%08llx cr4 mask=%08llx shadow=%08llx eptp=%016llx",
+		 (unsigned long long)vmread(VMCS_CTRL_CR0_GUEST_HOST_MASK),
+		 (unsigned long long)vmread(VMCS_CTRL_CR0_READ_SHADOW),
+		 (unsigned long long)vmread(VMCS_CTRL_CR4_GUEST_HOST_MASK),
+		 (unsigned long long)vmread(VMCS_CTRL_CR4_READ_SHADOW),
+		 (unsigned long long)vmread(VMCS_CTRL_EPT_POINTER));
+	log_line("  exit reason=%llx qualification=%llx entry intr=%llx",
+		 (unsigned long long)vmread(VMCS_RO_EXIT_REASON),
+		 (unsigned long long)vmread(VMCS_RO_EXIT_QUALIFICATION),
+		 (unsigned long long)vmread(VMCS_CTRL_ENTRY_INTR_INFO));
+}
+
+const struct hv_backend vmx_backend = {
+	.name = "vmx",
+	.init = vmx_init,
+	.vcpu_create = vmx_vcpu_create,
+	.map_memory = vmx_map_memory,
+	.vcpu_reset = vmx_vcpu_reset,
+	.run = vmx_run,
+	.advance_rip = vmx_advance_rip,
+	.get_reg = vmx_get_reg,
+	.set_reg = vmx_set_reg,
+	.inject_exception = vmx_inject_exception,
+	.inject_interrupt = vmx_inject_interrupt,
+	.wait_for_interrupt = vmx_wait_for_interrupt,
+	.interrupts_enabled = vmx_interrupts_enabled,
+	.dump = vmx_dump,
+	.hypercall_insn = { 0x0F, 0x01, 0xC1 }, /* VMCALL */
+};
