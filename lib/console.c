@@ -13,6 +13,7 @@
 #define UART_LCR_DLAB 0x80
 #define UART_LSR_DR 0x01   /* data ready */
 #define UART_LSR_THRE 0x20 /* transmit holding register empty */
+#define UART_LSR_TEMT 0x40 /* transmitter empty: FIFO and shift register */
 
 /* VGA CRT controller: the hardware cursor location registers. */
 #define VGA_CRTC_INDEX 0x3D4
@@ -99,6 +100,12 @@ static void vga_putc(char c)
 
 static void serial_init(void)
 {
+	/* Let whatever the previous stage queued leave the wire first:
+	 * clearing the FIFO below would drop it. Bounded: a missing UART
+	 * reads 0xFF. */
+	for (int i = 0; i < 100000; i++)
+		if (inb(COM1_BASE + UART_LSR) & UART_LSR_TEMT)
+			break;
 	outb(COM1_BASE + UART_IER, 0);
 	outb(COM1_BASE + UART_LCR, UART_LCR_DLAB);
 	outb(COM1_BASE + UART_DATA, 1); /* divisor 1: 115200 baud */

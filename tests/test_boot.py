@@ -254,12 +254,6 @@ def test_bochs_exits_through_shutdown_port(image):
 
 
 @pytest.mark.bochs
-@pytest.mark.xfail(strict=True, reason=(
-    "Keel bug: under Bochs, after a boot menu, the line end of stage 2's last "
-    "COM1 line ('keel: entering long mode') arrives as CR NUL: the hypervisor's "
-    "con_init()/serial_init() (lib/console.c) reprograms the UART (DLAB, "
-    "divisor, FCR clear) while that byte is still being sent, without waiting "
-    "for LSR.TEMT; with timeout 0 the timing happens to miss it"))
 def test_bochs_com1_repeats_the_log(bochs_boot):
     r = bochs_boot("corei7_skylake_x")
     log = r.keel_lines()
