@@ -148,6 +148,9 @@ UNIT_SRCS_svm_exit := svm/exit.c hv/vmexit.c
 UNIT_SRCS_ptbuild := hv/ptbuild.c npt/npt.c ept/ept.c
 UNIT_SRCS_gpmap := hv/gpmap.c lib/memmap.c
 UNIT_SRCS_mbload := guest/mbload.c lib/multiboot.c lib/memmap.c lib/format.c
+UNIT_SRCS_vmx_controls := vmx/controls.c
+UNIT_SRCS_vmx_errors := vmx/vminsn_error.c
+UNIT_SRCS_vmx_guest_check := vmx/guest_check.c vmx/controls.c
 
 $(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] guest/*.[ch]) Makefile
 	@mkdir -p $(@D)
