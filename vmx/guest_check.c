@@ -190,8 +190,9 @@ static const char *check_regs(const struct vmx_guest_state *g, const struct vmx_
 }
 
 /* 27.3.1.2, selector, base-address and limit fields. */
-static const char *check_sel_base_limit(const struct vmx_guest_state *g, const struct vmx_guest_ctx *c,
-				  const struct segs *s, bool v86)
+static const char *check_sel_base_limit(const struct vmx_guest_state *g,
+					const struct vmx_guest_ctx *c,
+					const struct segs *s, bool v86)
 {
 	unsigned int bits = linear_bits(g);
 	int i;
@@ -253,11 +254,13 @@ static const char *check_type_dpl(const struct vmx_guest_state *g, const struct 
 	if (usable(&g->ss) && seg_type(&g->ss) != 3 && seg_type(&g->ss) != 7)
 		return "SS access rights: type must be 3 or 7";
 	for (i = DS; i <= GS; i++) {
+		u32 type = seg_type(s->r[i]);
+
 		if (!usable(s->r[i]))
 			continue;
-		if (!(seg_type(s->r[i]) & SEG_TYPE_ACCESSED))
+		if (!(type & SEG_TYPE_ACCESSED))
 			return words[i].accessed;
-		if ((seg_type(s->r[i]) & SEG_TYPE_CODE) && !(seg_type(s->r[i]) & SEG_TYPE_CODE_READ))
+		if ((type & SEG_TYPE_CODE) && !(type & SEG_TYPE_CODE_READ))
 			return words[i].readable;
 	}
 	/* S: code or data, for CS and every usable register. */
@@ -461,7 +464,8 @@ static const char *check_non_register(const struct vmx_guest_state *g,
 
 	/* Activity state. */
 	if (g->activity > VMX_ACTIVITY_WAIT_SIPI)
-		return "activity state must be 0 (active), 1 (HLT), 2 (shutdown) or 3 (wait-for-SIPI)";
+		return "activity state must be 0 (active), 1 (HLT), 2 (shutdown) "
+		       "or 3 (wait-for-SIPI)";
 	if (g->activity == VMX_ACTIVITY_HLT && seg_dpl(&g->ss) != 0)
 		return "HLT activity state requires SS.DPL = 0";
 	if (blocking && g->activity != VMX_ACTIVITY_ACTIVE)
@@ -504,7 +508,8 @@ static const char *check_non_register(const struct vmx_guest_state *g,
 	}
 	if (dbg & VMX_PENDING_DBG_RTM) {
 		if ((dbg & (0xFFFull | (7ull << 13))) || !(dbg & VMX_PENDING_DBG_ENABLED_BP))
-			return "pending debug exceptions: RTM requires bit 12 set and bits 11:0 and 15:13 clear";
+			return "pending debug exceptions: RTM requires bit 12 set and "
+			       "bits 11:0 and 15:13 clear";
 		if (intr & VMX_INTR_BLOCKING_MOV_SS)
 			return "pending debug exceptions: RTM forbids blocking by MOV SS";
 	}
