@@ -88,7 +88,7 @@ $(BUILD)/hv/%.o: %.c Makefile
 
 $(BUILD)/hv/%.o: %.asm
 	@mkdir -p $(@D)
-	$(Q)$(NASM) -f elf64 $< -o $@
+	$(Q)$(NASM) -f elf64 -I hv/ $< -o $@
 
 $(BUILD)/keel.elf: $(HV_OBJS) hv/hv.ld
 	$(Q)$(LD) -m elf_x86_64 -nostdlib -z noexecstack --no-warn-rwx-segments -z max-page-size=4096 -T hv/hv.ld $(HV_OBJS) -o $@

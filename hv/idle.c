@@ -6,20 +6,7 @@
 #include "hv.h"
 #include "trap.h"
 
-struct idt_gate {
-	u16 offset_lo;
-	u16 selector;
-	u8 ist;
-	u8 type_attr;
-	u16 offset_mid;
-	u32 offset_hi;
-	u32 reserved;
-} __attribute__((packed));
 
-struct desc_ptr {
-	u16 limit;
-	u64 base;
-} __attribute__((packed));
 
 extern const u64 idle_stubs[256];
 extern volatile s32 idle_vector;
@@ -30,17 +17,8 @@ static bool idle_idt_ready;
 
 static void idle_idt_build(void)
 {
-	for (int v = 0; v < 256; v++) {
-		u64 h = idle_stubs[v];
-
-		idle_idt[v] = (struct idt_gate){
-			.offset_lo = (u16)h,
-			.selector = GDT_SEL_CODE,
-			.type_attr = 0x8E, /* present 64-bit interrupt gate */
-			.offset_mid = (u16)(h >> 16),
-			.offset_hi = (u32)(h >> 32),
-		};
-	}
+	for (int v = 0; v < 256; v++)
+		idle_idt[v] = idt_gate(idle_stubs[v], 0);
 	idle_idt_ready = true;
 }
 

@@ -18,22 +18,8 @@ struct tss64 {
 	u16 iomap_base;
 } __attribute__((packed));
 
-struct idt_gate {
-	u16 offset_lo;
-	u16 selector;
-	u8 ist;
-	u8 type_attr;
-	u16 offset_mid;
-	u32 offset_hi;
-	u32 reserved;
-} __attribute__((packed));
 
-struct desc_ptr {
-	u16 limit;
-	u64 base;
-} __attribute__((packed));
 
-#define IDT_GATE_INTERRUPT 0x8E /* present, DPL 0, 64-bit interrupt gate */
 #define IST_CRITICAL 1          /* #DF, NMI and #MC run on their own stack */
 #define EXC_NMI 2
 #define EXC_DF 8
@@ -82,16 +68,9 @@ void trap_init(void)
 	set_tss_descriptor();
 
 	for (int v = 0; v < 32; v++) {
-		u64 h = isr_table[v];
+		bool critical = v == EXC_NMI || v == EXC_DF || v == EXC_MC;
 
-		idt[v] = (struct idt_gate){
-			.offset_lo = (u16)h,
-			.selector = GDT_SEL_CODE,
-			.ist = (v == EXC_NMI || v == EXC_DF || v == EXC_MC) ? IST_CRITICAL : 0,
-			.type_attr = IDT_GATE_INTERRUPT,
-			.offset_mid = (u16)(h >> 16),
-			.offset_hi = (u32)(h >> 32),
-		};
+		idt[v] = idt_gate(isr_table[v], critical ? IST_CRITICAL : 0);
 	}
 
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));

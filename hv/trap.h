@@ -11,8 +11,38 @@ struct trap_frame {
 	u64 rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
+/* A 64-bit IDT gate (SDM 6.14.1) and the operand of LGDT/LIDT. */
+struct idt_gate {
+	u16 offset_lo;
+	u16 selector;
+	u8 ist;
+	u8 type_attr;
+	u16 offset_mid;
+	u32 offset_hi;
+	u32 reserved;
+} __attribute__((packed));
+
+struct desc_ptr {
+	u16 limit;
+	u64 base;
+} __attribute__((packed));
+
+#define IDT_GATE_INTERRUPT 0x8E /* present, DPL 0, 64-bit interrupt gate */
+
 #define GDT_SEL_CODE 0x08
 #define GDT_SEL_DATA 0x10
 #define GDT_SEL_TSS 0x18
+
+static inline struct idt_gate idt_gate(u64 handler, u8 ist)
+{
+	return (struct idt_gate){
+		.offset_lo = (u16)handler,
+		.selector = GDT_SEL_CODE,
+		.ist = ist,
+		.type_attr = IDT_GATE_INTERRUPT,
+		.offset_mid = (u16)(handler >> 16),
+		.offset_hi = (u32)(handler >> 32),
+	};
+}
 
 #endif

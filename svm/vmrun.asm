@@ -15,21 +15,7 @@ DEFAULT REL
 
 global svm_vmrun
 
-; struct guest_gprs offsets (hv/vcpu.h; checked by a _Static_assert in svm/svm.c)
-GPR_RCX	equ 8
-GPR_RDX	equ 16
-GPR_RBX	equ 24
-GPR_RBP	equ 40
-GPR_RSI	equ 48
-GPR_RDI	equ 56
-GPR_R8	equ 64
-GPR_R9	equ 72
-GPR_R10	equ 80
-GPR_R11	equ 88
-GPR_R12	equ 96
-GPR_R13	equ 104
-GPR_R14	equ 112
-GPR_R15	equ 120
+%include "gprs.inc"
 
 section .text
 svm_vmrun:
@@ -47,19 +33,7 @@ svm_vmrun:
 	mov rax, rsi
 	vmload				; the guest's
 
-	mov rcx, [rdi + GPR_RCX]
-	mov rdx, [rdi + GPR_RDX]
-	mov rbx, [rdi + GPR_RBX]
-	mov rbp, [rdi + GPR_RBP]
-	mov rsi, [rdi + GPR_RSI]
-	mov r8, [rdi + GPR_R8]
-	mov r9, [rdi + GPR_R9]
-	mov r10, [rdi + GPR_R10]
-	mov r11, [rdi + GPR_R11]
-	mov r12, [rdi + GPR_R12]
-	mov r13, [rdi + GPR_R13]
-	mov r14, [rdi + GPR_R14]
-	mov r15, [rdi + GPR_R15]
+	LOAD_GUEST_GPRS rdi
 	mov rdi, [rdi + GPR_RDI]
 
 	vmrun				; RAX = the guest VMCB's physical address
@@ -68,19 +42,7 @@ svm_vmrun:
 	; every other general register still holds the guest's value.
 	push rdi
 	mov rdi, [rsp + 16]		; gprs
-	mov [rdi + GPR_RCX], rcx
-	mov [rdi + GPR_RDX], rdx
-	mov [rdi + GPR_RBX], rbx
-	mov [rdi + GPR_RBP], rbp
-	mov [rdi + GPR_RSI], rsi
-	mov [rdi + GPR_R8], r8
-	mov [rdi + GPR_R9], r9
-	mov [rdi + GPR_R10], r10
-	mov [rdi + GPR_R11], r11
-	mov [rdi + GPR_R12], r12
-	mov [rdi + GPR_R13], r13
-	mov [rdi + GPR_R14], r14
-	mov [rdi + GPR_R15], r15
+	STORE_GUEST_GPRS rdi
 	pop rcx
 	mov [rdi + GPR_RDI], rcx
 

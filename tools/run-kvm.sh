@@ -53,7 +53,11 @@ fi
 # Open it the way QEMU will (read-write); root passes whatever the mode.
 if ! (exec 3<>"$kvm") 2>/dev/null; then
 	user=$(id -un 2>/dev/null || echo "${USER:-?}")
-	fail "$kvm is not usable by $user ($(stat -L -c '%A %U:%G' "$kvm" 2>/dev/null)): add yourself to group kvm (sudo usermod -aG kvm $user), then log in again"
+	mode=$(stat -L -c '%A %U:%G' "$kvm" 2>/dev/null)
+	case $mode in
+	*:kvm) fail "$kvm is not usable by $user ($mode): add yourself to group kvm (sudo usermod -aG kvm $user), then log in again" ;;
+	*) fail "$kvm is not usable by $user ($mode): give it group kvm and mode 660 (sudo chgrp kvm $kvm; sudo chmod 660 $kvm; udev's rule for it comes with the qemu-system packages) and add yourself to group kvm (sudo usermod -aG kvm $user), then log in again" ;;
+	esac
 fi
 
 [ -n "$mod" ] || fail "host CPU vendor '${vendor:-unknown}' (from $cpuinfo) is neither GenuineIntel nor AuthenticAMD: Keel needs VT-x or AMD-V"

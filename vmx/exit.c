@@ -1,23 +1,7 @@
 /* VM-exit decoding, Intel SDM vol. 3C chapter 28 and appendix C. */
 #include "exit.h"
+#include "vmcs.h"
 #include "../lib/string.h"
-
-/* Basic exit reasons (appendix C). */
-enum {
-	EXIT_EXCEPTION_NMI = 0, EXIT_EXTERNAL_INTR = 1, EXIT_TRIPLE_FAULT = 2,
-	EXIT_INIT = 3, EXIT_SIPI = 4, EXIT_CPUID = 10, EXIT_HLT = 12, EXIT_INVD = 13,
-	EXIT_VMCALL = 18, EXIT_VMCLEAR = 19, EXIT_VMXON = 27, EXIT_CR_ACCESS = 28,
-	EXIT_IO = 30, EXIT_RDMSR = 31, EXIT_WRMSR = 32, EXIT_INVALID_GUEST = 33,
-	EXIT_MSR_LOADING = 34, EXIT_MCE_DURING_ENTRY = 41, EXIT_EPT_VIOLATION = 48,
-	EXIT_EPT_MISCONFIG = 49, EXIT_INVEPT = 50, EXIT_PREEMPTION_TIMER = 52,
-	EXIT_INVVPID = 53, EXIT_XSETBV = 55, EXIT_VMFUNC = 59,
-};
-
-#define EXIT_REASON_ENTRY_FAILURE (1u << 31)
-#define INTR_INFO_VECTOR(i) ((u8)((i) & 0xFF))
-#define INTR_INFO_TYPE(i) (((i) >> 8) & 7)
-#define INTR_INFO_ERROR_VALID (1u << 11)
-#define INTR_TYPE_NMI 2
 
 /* Exit qualification for I/O instructions (table 28-5). */
 #define IO_QUAL_SIZE(q) ((u8)(((q) & 7) + 1))
@@ -60,7 +44,7 @@ static void decode_exception(const struct vmx_exit_info *x, struct vmexit *e)
 	}
 	e->kind = VMEXIT_EXCEPTION;
 	e->exc.vector = INTR_INFO_VECTOR(x->intr_info);
-	e->exc.has_error = x->intr_info & INTR_INFO_ERROR_VALID;
+	e->exc.has_error = x->intr_info & INTR_INFO_DELIVER_ERROR_CODE;
 	e->exc.error = x->intr_error;
 }
 
@@ -74,22 +58,22 @@ void vmx_decode_exit(const struct vmx_exit_info *x, struct vmexit *e)
 	e->info1 = q;
 	e->info2 = x->guest_linear;
 	e->insn_len = (u8)x->insn_len;
-	if (x->reason & EXIT_REASON_ENTRY_FAILURE) {
+	if (x->reason & VMX_EXIT_REASON_ENTRY_FAILURE) {
 		e->kind = VMEXIT_INVALID;
 		return;
 	}
 	switch (basic) {
-	case EXIT_EXCEPTION_NMI: decode_exception(x, e); break;
-	case EXIT_EXTERNAL_INTR: e->kind = VMEXIT_INTR; break;
-	case EXIT_TRIPLE_FAULT: e->kind = VMEXIT_SHUTDOWN; break;
-	case EXIT_INIT: e->kind = VMEXIT_INIT; break;
-	case EXIT_SIPI: e->kind = VMEXIT_SIPI; break;
-	case EXIT_CPUID: e->kind = VMEXIT_CPUID; break;
-	case EXIT_HLT: e->kind = VMEXIT_HLT; break;
-	case EXIT_INVD: e->kind = VMEXIT_INVD; break;
-	case EXIT_VMCALL: e->kind = VMEXIT_HYPERCALL; break;
-	case EXIT_CR_ACCESS: decode_cr(x, e); break;
-	case EXIT_IO:
+	case VMX_EXIT_EXCEPTION_NMI: decode_exception(x, e); break;
+	case VMX_EXIT_EXTERNAL_INTERRUPT: e->kind = VMEXIT_INTR; break;
+	case VMX_EXIT_TRIPLE_FAULT: e->kind = VMEXIT_SHUTDOWN; break;
+	case VMX_EXIT_INIT: e->kind = VMEXIT_INIT; break;
+	case VMX_EXIT_SIPI: e->kind = VMEXIT_SIPI; break;
+	case VMX_EXIT_CPUID: e->kind = VMEXIT_CPUID; break;
+	case VMX_EXIT_HLT: e->kind = VMEXIT_HLT; break;
+	case VMX_EXIT_INVD: e->kind = VMEXIT_INVD; break;
+	case VMX_EXIT_VMCALL: e->kind = VMEXIT_HYPERCALL; break;
+	case VMX_EXIT_CR_ACCESS: decode_cr(x, e); break;
+	case VMX_EXIT_IO:
 		e->kind = VMEXIT_IO;
 		e->io.port = IO_QUAL_PORT(q);
 		e->io.size = IO_QUAL_SIZE(q);
@@ -97,31 +81,31 @@ void vmx_decode_exit(const struct vmx_exit_info *x, struct vmexit *e)
 		e->io.string = q & IO_QUAL_STRING;
 		e->io.rep = q & IO_QUAL_REP;
 		break;
-	case EXIT_RDMSR:
-	case EXIT_WRMSR:
+	case VMX_EXIT_RDMSR:
+	case VMX_EXIT_WRMSR:
 		e->kind = VMEXIT_MSR;
-		e->msr.write = basic == EXIT_WRMSR;
+		e->msr.write = basic == VMX_EXIT_WRMSR;
 		break;
-	case EXIT_EPT_VIOLATION:
-	case EXIT_EPT_MISCONFIG:
+	case VMX_EXIT_EPT_VIOLATION:
+	case VMX_EXIT_EPT_MISCONFIG:
 		e->kind = VMEXIT_NPF;
 		e->npf.gpa = x->guest_physical;
-		e->npf.misconfig = basic == EXIT_EPT_MISCONFIG;
+		e->npf.misconfig = basic == VMX_EXIT_EPT_MISCONFIG;
 		e->npf.read = q & EPT_QUAL_READ;
 		e->npf.write = q & EPT_QUAL_WRITE;
 		e->npf.exec = q & EPT_QUAL_FETCH;
 		e->npf.present = q & EPT_QUAL_PERMS;
 		break;
-	case EXIT_PREEMPTION_TIMER: e->kind = VMEXIT_PREEMPT; break;
-	case EXIT_XSETBV: e->kind = VMEXIT_XSETBV; break;
-	case EXIT_INVEPT:
-	case EXIT_INVVPID:
-	case EXIT_VMFUNC:
+	case VMX_EXIT_PREEMPTION_TIMER: e->kind = VMEXIT_PREEMPT; break;
+	case VMX_EXIT_XSETBV: e->kind = VMEXIT_XSETBV; break;
+	case VMX_EXIT_INVEPT:
+	case VMX_EXIT_INVVPID:
+	case VMX_EXIT_VMFUNC:
 		e->kind = VMEXIT_VIRT_INSN;
 		break;
 	default:
 		/* VMCLEAR .. VMXON (19-27): VMX instructions in the guest. */
-		if (basic >= EXIT_VMCLEAR && basic <= EXIT_VMXON)
+		if (basic >= VMX_EXIT_VMCLEAR && basic <= VMX_EXIT_VMXON)
 			e->kind = VMEXIT_VIRT_INSN;
 		else
 			e->kind = VMEXIT_UNKNOWN;

@@ -17,21 +17,7 @@ global vmx_vmenter, vmx_exit_point
 
 VMCS_HOST_RSP	equ 0x6C14
 
-GPR_RAX	equ 0
-GPR_RCX	equ 8
-GPR_RDX	equ 16
-GPR_RBX	equ 24
-GPR_RBP	equ 40
-GPR_RSI	equ 48
-GPR_RDI	equ 56
-GPR_R8	equ 64
-GPR_R9	equ 72
-GPR_R10	equ 80
-GPR_R11	equ 88
-GPR_R12	equ 96
-GPR_R13	equ 104
-GPR_R14	equ 112
-GPR_R15	equ 120
+%include "gprs.inc"
 
 section .text
 vmx_vmenter:
@@ -49,19 +35,7 @@ vmx_vmenter:
 
 	test esi, esi			; flags survive the MOVs below
 	mov rax, [rdi + GPR_RAX]
-	mov rcx, [rdi + GPR_RCX]
-	mov rdx, [rdi + GPR_RDX]
-	mov rbx, [rdi + GPR_RBX]
-	mov rbp, [rdi + GPR_RBP]
-	mov rsi, [rdi + GPR_RSI]
-	mov r8, [rdi + GPR_R8]
-	mov r9, [rdi + GPR_R9]
-	mov r10, [rdi + GPR_R10]
-	mov r11, [rdi + GPR_R11]
-	mov r12, [rdi + GPR_R12]
-	mov r13, [rdi + GPR_R13]
-	mov r14, [rdi + GPR_R14]
-	mov r15, [rdi + GPR_R15]
+	LOAD_GUEST_GPRS rdi
 	mov rdi, [rdi + GPR_RDI]
 	jnz .resume
 	vmlaunch
@@ -89,19 +63,7 @@ vmx_exit_point:
 	push rdi
 	mov rdi, [rsp + 8]		; gprs
 	mov [rdi + GPR_RAX], rax
-	mov [rdi + GPR_RCX], rcx
-	mov [rdi + GPR_RDX], rdx
-	mov [rdi + GPR_RBX], rbx
-	mov [rdi + GPR_RBP], rbp
-	mov [rdi + GPR_RSI], rsi
-	mov [rdi + GPR_R8], r8
-	mov [rdi + GPR_R9], r9
-	mov [rdi + GPR_R10], r10
-	mov [rdi + GPR_R11], r11
-	mov [rdi + GPR_R12], r12
-	mov [rdi + GPR_R13], r13
-	mov [rdi + GPR_R14], r14
-	mov [rdi + GPR_R15], r15
+	STORE_GUEST_GPRS rdi
 	pop rax
 	mov [rdi + GPR_RDI], rax
 	xor eax, eax

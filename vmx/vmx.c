@@ -19,19 +19,7 @@
 #define MSR_IA32_PAT 0x277
 #define MSR_FS_BASE 0xC0000100
 #define MSR_GS_BASE 0xC0000101
-#define FEATURE_CONTROL_LOCK (1u << 0)
-#define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1u << 2)
-#define VMX_BASIC_REVISION(b) ((u32)(b) & 0x7FFFFFFF)
-/* IA32_VMX_EPT_VPID_CAP (SDM A.10). */
-#define EPT_CAP_WALK_4 (1ull << 6)
-#define EPT_CAP_WB (1ull << 14)
-#define EPT_CAP_2M (1ull << 16)
-#define VPID_CAP_INVVPID (1ull << 32)
-#define VPID_CAP_ALL_CONTEXT (1ull << 42)
-#define INVVPID_ALL_CONTEXT 2
-#define ACTIVITY_ACTIVE 0
-#define ACTIVITY_HLT 1
-#define INTERRUPTIBILITY_STI_MOVSS 0x3
+#define VMX_BASIC_REVISION(b) ((u32)((b) & VMX_BASIC_REVISION_MASK))
 #define VMX_VPID_GUEST 1
 #define GPMAP_MAX 64
 
@@ -139,8 +127,8 @@ static int vmx_init(void)
 		return -1;
 	/* hv/cpu.c refused a locked-off CPU; an unlocked one is set and locked
 	 * here, as firmware would (SDM 23.7). */
-	if (!(fc & FEATURE_CONTROL_LOCK))
-		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK |
+	if (!(fc & FEATURE_CONTROL_LOCKED))
+		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCKED |
 			  FEATURE_CONTROL_VMXON_OUTSIDE_SMX);
 
 	vmx_basic = rdmsr(MSR_IA32_VMX_BASIC);
@@ -252,14 +240,14 @@ static int vmx_vcpu_create(struct vcpu *v)
 		return -1;
 
 	ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
-	if ((ept_vpid_cap & (EPT_CAP_WALK_4 | EPT_CAP_WB | EPT_CAP_2M)) !=
-	    (EPT_CAP_WALK_4 | EPT_CAP_WB | EPT_CAP_2M))
+	if ((ept_vpid_cap & (VMX_EPT_PAGE_WALK_4 | VMX_EPT_MEMTYPE_WB | VMX_EPT_2MB_PAGES)) !=
+	    (VMX_EPT_PAGE_WALK_4 | VMX_EPT_MEMTYPE_WB | VMX_EPT_2MB_PAGES))
 		fatal("this CPU's EPT lacks 4-level walks, write-back tables or 2 MiB pages "
 		      "(IA32_VMX_EPT_VPID_CAP 0x%llx)", (unsigned long long)ept_vpid_cap);
 	/* VPID only with INVVPID for all contexts, so a new guest never sees
 	 * the last one's translations. */
-	use_vpid = (ept_vpid_cap & (VPID_CAP_INVVPID | VPID_CAP_ALL_CONTEXT)) ==
-		   (VPID_CAP_INVVPID | VPID_CAP_ALL_CONTEXT);
+	use_vpid = (ept_vpid_cap & (VMX_VPID_INVVPID | VMX_VPID_INVVPID_ALL_CONTEXT)) ==
+		   (VMX_VPID_INVVPID | VMX_VPID_INVVPID_ALL_CONTEXT);
 	if (use_vpid)
 		proc2_opt |= PROC_BASED2_ENABLE_VPID;
 
@@ -416,7 +404,7 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	vmwrite(VMCS_GUEST_RSP, st->rsp);
 	vmwrite(VMCS_GUEST_RIP, st->rip);
 	vmwrite(VMCS_GUEST_RFLAGS, st->rflags | X86_RFLAGS_FIXED);
-	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, VMX_ACTIVITY_ACTIVE);
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
 	vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmwrite(VMCS_GUEST_VMCS_LINK_POINTER, ~0ull);
@@ -487,6 +475,8 @@ static const char *check_guest_state(struct vmx_vcpu *x)
 	g.activity = (u32)vmread(VMCS_GUEST_ACTIVITY_STATE);
 	g.interruptibility = (u32)vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	g.pending_dbg = vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+	g.sysenter_esp = vmread(VMCS_GUEST_IA32_SYSENTER_ESP);
+	g.sysenter_eip = vmread(VMCS_GUEST_IA32_SYSENTER_EIP);
 	return vmx_check_guest_state(&g, &c);
 }
 
@@ -548,7 +538,7 @@ static void vmx_advance_rip(struct vcpu *v, const struct vmexit *e)
 	(void)v;
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->insn_len);
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-		vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(u64)INTERRUPTIBILITY_STI_MOVSS);
+		vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(u64)(VMX_INTR_BLOCKING_STI | VMX_INTR_BLOCKING_MOV_SS));
 }
 
 static u64 vmx_get_reg(struct vcpu *v, enum vcpu_reg r)
@@ -623,7 +613,7 @@ static void vmx_inject_interrupt(struct vcpu *v, u8 vector)
 static int vmx_wait_for_interrupt(struct vcpu *v)
 {
 	(void)v;
-	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, VMX_ACTIVITY_HLT);
 	return -1;
 }
 
