@@ -293,7 +293,7 @@ def _workdir(image, emulator):
 # ---- QEMU ----------------------------------------------------------------
 
 def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
-             input_after=MENU_PROMPT, stop_at=None, extra=()):
+             input_after=MENU_PROMPT, stop_at=None, extra=(), debug_exit=True):
     """Boots IMAGE under QEMU (TCG) and returns a Result.
 
     The run ends when Keel powers off (isa-debug-exit), on a reset or
@@ -321,7 +321,7 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
     cmd = [QEMU, "-cpu", cpu, "-m", str(mem),
            "-drive", f"file={image},format=raw,if=ide",
            "-debugcon", f"file:{log}", *serial,
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+           *(["-device", "isa-debug-exit,iobase=0xf4,iosize=4"] if debug_exit else []),
            "-display", "none", "-no-reboot", "-nic", "none", *extra]
     result = Result("qemu", cmd, work)
     conn = []

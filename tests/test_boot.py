@@ -262,3 +262,16 @@ def test_bochs_com1_repeats_the_log(bochs_boot):
     serial = [line.rstrip("\r") for line in r.serial.splitlines()]
     assert serial[:end + 1] == log[:end + 1], \
         f"COM1 differs from the debug-port log up to the cpu line\n{r.describe()}"
+
+
+def test_acpi_poweroff_without_debug_exit(image):
+    """Without QEMU's isa-debug-exit device (a real machine's case), Keel
+    powers off through ACPI S5 from the FADT: QEMU ends by itself with
+    status 0 well before the time limit."""
+    img = image(cfg_text='timeout 0\nentry "hello"\n'
+                         '  guest flat file=HELLO.BIN load=0x10000 mode=real\n')
+    r = keel.run_qemu(img, timeout=15, debug_exit=False)
+    assert not r.timed_out, f"QEMU did not power off through ACPI\n{r.describe()}"
+    keel.assert_line(r, "keel: poweroff code=0")
+    keel.assert_no_line(r, "did not power off")
+    assert r.status == 0, f"expected QEMU's own power-off status 0\n{r.describe()}"
