@@ -31,8 +31,12 @@ CFLAGS_COMMON := -std=c11 -ffreestanding -nostdlib -fno-pic -fno-pie \
 CFLAGS_S2 := $(CFLAGS_COMMON) -m16 -mregparm=3 -march=i686 -O1 -mstringop-strategy=loop \
 	-fno-omit-frame-pointer
 CFLAGS_HV := $(CFLAGS_COMMON) -m64 -mcmodel=kernel -mno-red-zone -O2 -g
+# DEBUG_ENTRY=1 puts a Bochs magic breakpoint (xchg bx,bx) right before
+# each VM entry instruction (docs/debugging.md); make debug-bochs builds it
+# in its own build directory so the normal build never carries it.
+NASMFLAGS_HV := -I hv/
 ifdef DEBUG_ENTRY
-CFLAGS_HV += -DDEBUG_ENTRY=1
+NASMFLAGS_HV += -DDEBUG_ENTRY=1
 endif
 
 LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c lib/multiboot.c
@@ -44,7 +48,7 @@ HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
 S2_OBJS := $(S2_ASM:%.asm=$(BUILD)/s2/%.o) $(S2_SRCS:%.c=$(BUILD)/s2/%.o)
 HV_OBJS := $(HV_ASM:%.asm=$(BUILD)/hv/%.o) $(HV_SRCS:%.c=$(BUILD)/hv/%.o)
 
-.PHONY: all deps run run-bochs debug-bochs test unit integration clean sizes
+.PHONY: all deps run run-kvm run-bochs debug-bochs usb test unit integration clean sizes
 all: $(BUILD)/disk.img
 
 # --- MBR ---------------------------------------------------------------
@@ -88,7 +92,7 @@ $(BUILD)/hv/%.o: %.c Makefile
 
 $(BUILD)/hv/%.o: %.asm
 	@mkdir -p $(@D)
-	$(Q)$(NASM) -f elf64 -I hv/ $< -o $@
+	$(Q)$(NASM) -f elf64 $(NASMFLAGS_HV) $< -o $@
 
 $(BUILD)/keel.elf: $(HV_OBJS) hv/hv.ld
 	$(Q)$(LD) -m elf_x86_64 -nostdlib -z noexecstack --no-warn-rwx-segments -z max-page-size=4096 -T hv/hv.ld $(HV_OBJS) -o $@
@@ -130,8 +134,21 @@ run-bochs: deps
 	$(Q)tools/run-bochs.sh $(BUILD)/disk.img $(CPU)
 
 debug-bochs: deps
-	$(Q)$(MAKE) --no-print-directory all DEBUG_ENTRY=1
-	$(Q)tools/run-bochs.sh $(BUILD)/disk.img $(CPU) debug
+	$(Q)$(MAKE) --no-print-directory all BUILD=$(BUILD)/debug DEBUG_ENTRY=1
+	$(Q)tools/run-bochs.sh $(BUILD)/debug/disk.img $(CPU) debug
+
+# QEMU with KVM and -cpu host (nested virtualization): tools/run-kvm.sh
+# checks /dev/kvm, the vendor and the nested parameter first (docs/kvm.md).
+run-kvm: deps
+	$(Q)tools/run-kvm.sh --check
+	$(Q)$(MAKE) --no-print-directory all
+	@echo "make run-kvm: QEMU with KVM (-cpu host); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
+	-$(Q)tools/run-kvm.sh $(BUILD)/disk.img
+
+# Write the image to a removable disk (docs/hardware.md); DEV stays quoted
+# so that an empty DEV is refused rather than shifting the arguments.
+usb: all
+	$(Q)tools/usb-write.sh "$(DEV)" $(BUILD)/disk.img
 
 # --- tests ------------------------------------------------------------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))

@@ -240,9 +240,6 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 		log_line("vmcb check failed before VMRUN: %s", rule);
 		return -1;
 	}
-#ifdef DEBUG_ENTRY
-	__asm__ volatile("xchg %bx, %bx"); /* Bochs magic breakpoint */
-#endif
 	svm_vmrun(&v->gprs, s->vmcb_pa, s->host_vmcb_pa);
 	s->vmcb->control.tlb_control = 0;
 	v->gprs.rax = s->vmcb->save.rax;

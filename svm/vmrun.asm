@@ -36,6 +36,9 @@ svm_vmrun:
 	LOAD_GUEST_GPRS rdi
 	mov rdi, [rdi + GPR_RDI]
 
+%ifdef DEBUG_ENTRY
+	xchg bx, bx			; Bochs magic breakpoint: `s` steps into the guest
+%endif
 	vmrun				; RAX = the guest VMCB's physical address
 
 	; #VMEXIT: RSP and RAX are the host's again (RAX = the VMCB address);

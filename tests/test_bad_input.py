@@ -209,3 +209,23 @@ def test_too_little_memory(image):
     assert_fatal(r, "not enough memory: Keel needs", "MiB of RAM in one piece",
                  status=QEMU_EXIT_STAGE2_FATAL)
     assert_no_line(r, "keel: entering long mode")
+
+
+@pytest.mark.bochs
+@pytest.mark.parametrize("model, words", [
+    ("core2_penryn_t9600", "lacks secondary processor-based controls 0x82 that Keel needs (EPT) "
+                           "(unrestricted guest"),
+    ("corei5_lynnfield_750", "lacks secondary processor-based controls 0x80 that Keel needs "
+                             "(unrestricted guest"),
+])
+def test_old_intel_cpu_named_reason(image, model, words):
+    """Bochs' older Intel models have VMX without EPT or without
+    unrestricted guest: one FATAL line that names what is missing, never an
+    exception inside Keel."""
+    if keel.bochs_missing():
+        pytest.skip(keel.bochs_missing())
+    img = image(cfg_text='timeout 0\nentry "hello"\n'
+                         '  guest flat file=HELLO.BIN load=0x10000 mode=real\n')
+    r = keel.run_bochs(img, cpu_model=model, timeout=60)
+    keel.assert_fatal(r, words)
+    keel.assert_no_line(r, "exception 13")

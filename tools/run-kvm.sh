@@ -40,7 +40,7 @@ vendor=$(sed -n 's/^vendor_id[[:space:]]*:[[:space:]]*//p' "$cpuinfo" 2>/dev/nul
 case $vendor in
 GenuineIntel) mod=kvm_intel ext="VT-x" flag=vmx ;;
 AuthenticAMD) mod=kvm_amd ext="AMD-V (SVM)" flag=svm ;;
-*) mod= ext= flag= ;;
+*) mod='' ext='' flag='' ;;
 esac
 if [ -n "$mod" ]; then
 	howto="enable $ext in the firmware setup, then: sudo modprobe $mod"

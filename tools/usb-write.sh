@@ -82,7 +82,7 @@ system_disks() {
 	done
 }
 
-[ $# -ge 1 ] && [ -n "$1" ] ||
+[ -n "${1:-}" ] ||
 	refuse "no device given: make usb DEV=/dev/sdX (or tools/usb-write.sh DEV [IMAGE]) with the stick's whole disk; lsblk lists the disks"
 dev=$1
 img=${2:-$root/build/disk.img}

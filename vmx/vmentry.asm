@@ -38,9 +38,15 @@ vmx_vmenter:
 	LOAD_GUEST_GPRS rdi
 	mov rdi, [rdi + GPR_RDI]
 	jnz .resume
+%ifdef DEBUG_ENTRY
+	xchg bx, bx			; Bochs magic breakpoint: `s` steps into the guest
+%endif
 	vmlaunch
 	jmp .fail			; only reached when VMLAUNCH failed
 .resume:
+%ifdef DEBUG_ENTRY
+	xchg bx, bx			; Bochs magic breakpoint: `s` steps into the guest
+%endif
 	vmresume
 .fail:
 	; VMfailInvalid sets CF, VMfailValid sets ZF (SDM 31.2).

@@ -152,13 +152,18 @@ static int vmx_init(void)
 }
 
 /* A control word from its capability MSR (the TRUE_ one when
- * IA32_VMX_BASIC bit 55 says so): wanted bits or a clear message. */
+ * IA32_VMX_BASIC bit 55 says so): wanted bits or a clear message. The
+ * secondary controls Keel needs are named, since old CPUs lack them. */
 static u32 control(const char *name, u32 msr, u32 want, u32 optional)
 {
 	u32 out, missing;
+	bool proc2 = msr == MSR_IA32_VMX_PROCBASED_CTLS2;
 
 	if (vmx_adjust_controls(rdmsr(vmx_ctl_msr(vmx_basic, msr)), want, optional, &out, &missing))
-		fatal("this CPU's VMX lacks %s controls 0x%x that Keel needs", name, missing);
+		fatal("this CPU's VMX lacks %s controls 0x%x that Keel needs%s%s", name, missing,
+		      proc2 && (missing & PROC_BASED2_ENABLE_EPT) ? " (EPT)" : "",
+		      proc2 && (missing & PROC_BASED2_UNRESTRICTED_GUEST) ?
+			      " (unrestricted guest: Keel runs real-mode guests natively)" : "");
 	return out;
 }
 
@@ -239,18 +244,6 @@ static int vmx_vcpu_create(struct vcpu *v)
 	if (vmx_insn_pa("VMCLEAR", x->vmcs_pa, 1) || vmx_insn_pa("VMPTRLD", x->vmcs_pa, 2))
 		return -1;
 
-	ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
-	if ((ept_vpid_cap & (VMX_EPT_PAGE_WALK_4 | VMX_EPT_MEMTYPE_WB | VMX_EPT_2MB_PAGES)) !=
-	    (VMX_EPT_PAGE_WALK_4 | VMX_EPT_MEMTYPE_WB | VMX_EPT_2MB_PAGES))
-		fatal("this CPU's EPT lacks 4-level walks, write-back tables or 2 MiB pages "
-		      "(IA32_VMX_EPT_VPID_CAP 0x%llx)", (unsigned long long)ept_vpid_cap);
-	/* VPID only with INVVPID for all contexts, so a new guest never sees
-	 * the last one's translations. */
-	use_vpid = (ept_vpid_cap & (VMX_VPID_INVVPID | VMX_VPID_INVVPID_ALL_CONTEXT)) ==
-		   (VMX_VPID_INVVPID | VMX_VPID_INVVPID_ALL_CONTEXT);
-	if (use_vpid)
-		proc2_opt |= PROC_BASED2_ENABLE_VPID;
-
 	/* External interrupts and NMIs are not intercepted: the guest owns the
 	 * PIC and APIC. HLT exits (to catch HLT with interrupts off). */
 	pin = control("pin-based", MSR_IA32_VMX_PINBASED_CTLS, 0, 0);
@@ -259,6 +252,20 @@ static int vmx_vcpu_create(struct vcpu *v)
 		       PROC_BASED_USE_MSR_BITMAPS | PROC_BASED_ACTIVATE_SECONDARY, 0);
 	proc2 = control("secondary processor-based", MSR_IA32_VMX_PROCBASED_CTLS2, proc2_want,
 			proc2_opt);
+
+	/* IA32_VMX_EPT_VPID_CAP exists only once the secondary controls allow
+	 * EPT or VPID (SDM A.10): read it after the checks above. */
+	ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	if ((ept_vpid_cap & (VMX_EPT_PAGE_WALK_4 | VMX_EPT_MEMTYPE_WB | VMX_EPT_2MB_PAGES)) !=
+	    (VMX_EPT_PAGE_WALK_4 | VMX_EPT_MEMTYPE_WB | VMX_EPT_2MB_PAGES))
+		fatal("this CPU's EPT lacks 4-level walks, write-back tables or 2 MiB pages "
+		      "(IA32_VMX_EPT_VPID_CAP 0x%llx)", (unsigned long long)ept_vpid_cap);
+	/* VPID only with INVVPID for all contexts, so a new guest never sees
+	 * the last one's translations. */
+	if ((ept_vpid_cap & (VMX_VPID_INVVPID | VMX_VPID_INVVPID_ALL_CONTEXT)) ==
+	    (VMX_VPID_INVVPID | VMX_VPID_INVVPID_ALL_CONTEXT))
+		proc2 = control("secondary processor-based", MSR_IA32_VMX_PROCBASED_CTLS2,
+				proc2_want, proc2_opt | PROC_BASED2_ENABLE_VPID);
 	use_vpid = proc2 & PROC_BASED2_ENABLE_VPID;
 	exit = control("VM-exit", MSR_IA32_VMX_EXIT_CTLS,
 		       EXIT_CTRL_HOST_ADDR_SPACE_SIZE | EXIT_CTRL_SAVE_IA32_EFER |
@@ -502,9 +509,6 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 			return -1;
 		}
 	}
-#ifdef DEBUG_ENTRY
-	__asm__ volatile("xchg %bx, %bx"); /* Bochs magic breakpoint */
-#endif
 	rc = vmx_vmenter(&v->gprs, x->launched);
 	if (rc) {
 		memset(e, 0, sizeof(*e));
