@@ -1,10 +1,12 @@
 /* The hypervisor's C entry: take over from stage 2, report what was
  * found, pick the backend for this CPU, and run the chosen entry. */
 #include "hv.h"
+#include "acpi.h"
 #include "bootinfo.h"
 #include "guest.h"
 #include "../lib/config.h"
 #include "../lib/console.h"
+#include "../lib/io.h"
 
 /* The chosen entry, parsed from the hand-off command line. ~40 KiB, so it
  * lives in .bss; owned by hv_main(). */
@@ -34,6 +36,22 @@ static void report_memory(void)
 		log_line("module %s at 0x%llx size=%llu", bi->mods[i].name,
 			 (unsigned long long)bi->mods[i].start,
 			 (unsigned long long)(bi->mods[i].end - bi->mods[i].start));
+}
+
+/* Guests run on the bootstrap CPU only; the others stay parked where the
+ * BIOS left them and are hidden from what guests read (DESIGN.md "CPUs"). */
+static void hide_aps(void)
+{
+	u32 a, b, c, d;
+	int n;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	n = acpi_hide_aps(b >> 24); /* CPUID.1:EBX[31:24], the initial APIC ID */
+	if (n < 0)
+		log_line("cpus: no ACPI MADT; guests run on the bootstrap CPU only");
+	else
+		log_line("cpus: %d AP%s hidden from guests (MADT entries disabled); guests run on "
+			 "the bootstrap CPU only", n, n == 1 ? "" : "s");
 }
 
 static const struct cfg_entry *parse_entry(void)
@@ -73,6 +91,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	if (ci.problem)
 		fatal("%s", ci.problem);
 
+	hide_aps();
 	e = parse_entry();
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
 		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));

@@ -3,78 +3,16 @@
  * a message. ACPI 6.x spec, sections 5.2.5 (RSDP), 5.2.9 (FADT), 7.4.2
  * (\_S5) and 4.8.3.2.1 (PM1 control: SLP_TYP, SLP_EN). */
 #include "hv.h"
+#include "acpi.h"
 #include "../lib/console.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
 
-#define BDA_EBDA_SEGMENT 0x40E
 #define PM1_SCI_EN (1u << 0)
 #define PM1_SLP_TYP_SHIFT 10
 #define PM1_SLP_EN (1u << 13)
 #define AML_PACKAGE_OP 0x12
 #define AML_BYTE_PREFIX 0x0A
-
-struct acpi_header {
-	char signature[4];
-	u32 length;
-	u8 revision, checksum;
-	char oem_id[6], oem_table_id[8];
-	u32 oem_revision, creator_id, creator_revision;
-} __attribute__((packed));
-
-static bool checksum_ok(const void *p, u32 len)
-{
-	const u8 *b = p;
-	u8 sum = 0;
-
-	while (len--)
-		sum += *b++;
-	return sum == 0;
-}
-
-static const u8 *find_rsdp_in(u32 start, u32 len)
-{
-	for (u32 a = start; a + 20 <= start + len; a += 16) {
-		const u8 *p = phys_to_virt(a);
-
-		if (!memcmp(p, "RSD PTR ", 8) && checksum_ok(p, 20))
-			return p;
-	}
-	return NULL;
-}
-
-static const struct acpi_header *find_table(const char sig[4])
-{
-	u32 ebda = (u32)*(const u16 *)phys_to_virt(BDA_EBDA_SEGMENT) << 4;
-	const u8 *rsdp = NULL;
-	const struct acpi_header *root;
-	bool xsdt;
-	u32 n;
-
-	if (ebda >= 0x80000 && ebda < 0xA0000)
-		rsdp = find_rsdp_in(ebda, 1024);
-	if (!rsdp)
-		rsdp = find_rsdp_in(0xE0000, 0x20000);
-	if (!rsdp)
-		return NULL;
-	xsdt = rsdp[15] >= 2 && *(const u64 *)(rsdp + 24) < GiB(4);
-	root = phys_to_virt(xsdt ? *(const u64 *)(rsdp + 24) : *(const u32 *)(rsdp + 16));
-	if (root->length < sizeof(*root))
-		return NULL;
-	n = (root->length - sizeof(*root)) / (xsdt ? 8 : 4);
-	for (u32 i = 0; i < n; i++) {
-		const u8 *ent = (const u8 *)(root + 1) + i * (xsdt ? 8 : 4);
-		u64 addr = xsdt ? *(const u64 *)ent : *(const u32 *)ent;
-		const struct acpi_header *t;
-
-		if (!addr || addr >= GiB(4))
-			continue;
-		t = phys_to_virt(addr);
-		if (!memcmp(t->signature, sig, 4))
-			return t;
-	}
-	return NULL;
-}
 
 /* SLP_TYPa from the DSDT's \_S5 package: Name(_S5, Package(){a, b, ...}). */
 static int find_s5_type(const struct acpi_header *dsdt)
@@ -96,7 +34,7 @@ static int find_s5_type(const struct acpi_header *dsdt)
 
 static void acpi_s5(void)
 {
-	const struct acpi_header *fadt = find_table("FACP"), *dsdt;
+	const struct acpi_header *fadt = acpi_find_table("FACP"), *dsdt;
 	const u8 *f = (const u8 *)fadt;
 	u32 pm1a, pm1b, smi_cmd;
 	int slp;

@@ -1,0 +1,109 @@
+/* Finding ACPI tables (ACPI 6.x, 5.2.5 RSDP, 5.2.7 RSDT, 5.2.8 XSDT) and
+ * hiding the application processors in the MADT (5.2.12). */
+#include "hv.h"
+#include "acpi.h"
+#include "../lib/string.h"
+
+#define BDA_EBDA_SEGMENT 0x40E
+#define MADT_ENTRIES_OFFSET 44          /* header, local APIC address, flags */
+#define MADT_LOCAL_APIC 0               /* 5.2.12.2 */
+#define MADT_LOCAL_X2APIC 9             /* 5.2.12.12 */
+#define MADT_LAPIC_ENABLED (1u << 0)
+#define MADT_LAPIC_ONLINE_CAPABLE (1u << 1)
+
+static bool checksum_ok(const void *p, u32 len)
+{
+	const u8 *b = p;
+	u8 sum = 0;
+
+	while (len--)
+		sum += *b++;
+	return sum == 0;
+}
+
+static const u8 *find_rsdp_in(u32 start, u32 len)
+{
+	for (u32 a = start; a + 20 <= start + len; a += 16) {
+		const u8 *p = phys_to_virt(a);
+
+		if (!memcmp(p, "RSD PTR ", 8) && checksum_ok(p, 20))
+			return p;
+	}
+	return NULL;
+}
+
+const struct acpi_header *acpi_find_table(const char sig[4])
+{
+	u32 ebda = (u32)*(const u16 *)phys_to_virt(BDA_EBDA_SEGMENT) << 4;
+	const u8 *rsdp = NULL;
+	const struct acpi_header *root;
+	bool xsdt;
+	u32 n;
+
+	if (ebda >= 0x80000 && ebda < 0xA0000)
+		rsdp = find_rsdp_in(ebda, 1024);
+	if (!rsdp)
+		rsdp = find_rsdp_in(0xE0000, 0x20000);
+	if (!rsdp)
+		return NULL;
+	xsdt = rsdp[15] >= 2 && *(const u64 *)(rsdp + 24) && *(const u64 *)(rsdp + 24) < GiB(4);
+	root = phys_to_virt(xsdt ? *(const u64 *)(rsdp + 24) : *(const u32 *)(rsdp + 16));
+	if (root->length < sizeof(*root))
+		return NULL;
+	n = (root->length - sizeof(*root)) / (xsdt ? 8 : 4);
+	for (u32 i = 0; i < n; i++) {
+		const u8 *ent = (const u8 *)(root + 1) + i * (xsdt ? 8 : 4);
+		u64 addr = xsdt ? *(const u64 *)ent : *(const u32 *)ent;
+		const struct acpi_header *t;
+
+		if (!addr || addr >= GiB(4))
+			continue;
+		t = phys_to_virt(addr);
+		if (!memcmp(t->signature, sig, 4))
+			return t;
+	}
+	return NULL;
+}
+
+/* Keel runs guests on the bootstrap CPU only (DESIGN.md "CPUs"): the APs
+ * stay where the BIOS parked them, and a guest that reads the MADT finds
+ * them disabled and does not try to start them. */
+int acpi_hide_aps(u32 bsp_apic_id)
+{
+	struct acpi_header *madt = (struct acpi_header *)acpi_find_table("APIC");
+	u8 *p, *end;
+	int hidden = 0;
+
+	if (!madt || madt->length < MADT_ENTRIES_OFFSET)
+		return -1;
+	p = (u8 *)madt + MADT_ENTRIES_OFFSET;
+	end = (u8 *)madt + madt->length;
+	for (; p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1]) {
+		u32 *flags;
+		u32 id;
+
+		if (p[0] == MADT_LOCAL_APIC && p[1] >= 8) {
+			id = p[3];
+			flags = (u32 *)(p + 4);
+		} else if (p[0] == MADT_LOCAL_X2APIC && p[1] >= 16) {
+			id = *(u32 *)(p + 4);
+			flags = (u32 *)(p + 8);
+		} else {
+			continue;
+		}
+		if (id == bsp_apic_id || !(*flags & (MADT_LAPIC_ENABLED | MADT_LAPIC_ONLINE_CAPABLE)))
+			continue;
+		*flags &= ~(MADT_LAPIC_ENABLED | MADT_LAPIC_ONLINE_CAPABLE);
+		hidden++;
+	}
+	if (hidden) {
+		u8 sum = 0;
+
+		/* 5.2.6: all bytes of a table, checksum included, sum to 0. */
+		madt->checksum = 0;
+		for (u32 i = 0; i < madt->length; i++)
+			sum += ((u8 *)madt)[i];
+		madt->checksum = (u8)(0 - sum);
+	}
+	return hidden;
+}

@@ -1,0 +1,24 @@
+/* The firmware's ACPI tables, as far as Keel reads them: the FADT for
+ * power-off and the MADT to hide the CPUs guests may not start. */
+#ifndef KEEL_ACPI_H
+#define KEEL_ACPI_H
+
+#include "../lib/types.h"
+
+struct acpi_header {
+	char signature[4];
+	u32 length;
+	u8 revision, checksum;
+	char oem_id[6], oem_table_id[8];
+	u32 oem_revision, creator_id, creator_revision;
+} __attribute__((packed));
+
+/* The table with that signature from the RSDT/XSDT, or NULL. */
+const struct acpi_header *acpi_find_table(const char sig[4]);
+
+/* Marks every processor entry of the MADT but the bootstrap CPU's as
+ * disabled (and fixes the checksum), so that a guest reading ACPI sees one
+ * CPU. Returns how many entries it disabled, or -1 without a MADT. */
+int acpi_hide_aps(u32 bsp_apic_id);
+
+#endif
