@@ -44,6 +44,9 @@ S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c 
 S2_ASM := stage2/entry.asm stage2/longmode.asm
 HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c guest/*.c) $(LIB_SRCS)
 HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
+# The BIOS shim (guest/bios_shim.asm, a 16-bit flat binary) is embedded by
+# guest/shim_blob.asm; guest/keelnext.asm is a DOS program, not linked.
+HV_ASM += guest/shim_blob.asm
 
 S2_OBJS := $(S2_ASM:%.asm=$(BUILD)/s2/%.o) $(S2_SRCS:%.c=$(BUILD)/s2/%.o)
 HV_OBJS := $(HV_ASM:%.asm=$(BUILD)/hv/%.o) $(HV_SRCS:%.c=$(BUILD)/hv/%.o)
@@ -93,6 +96,18 @@ $(BUILD)/hv/%.o: %.c Makefile
 $(BUILD)/hv/%.o: %.asm
 	@mkdir -p $(@D)
 	$(Q)$(NASM) -f elf64 $(NASMFLAGS_HV) $< -o $@
+
+# The BIOS shim, copied into BIOS guests' conventional memory (docs/bios-shim.md).
+SHIM_MAX_BYTES := 4096
+$(BUILD)/guest/bios_shim.bin: guest/bios_shim.asm
+	@mkdir -p $(@D)
+	$(Q)$(NASM) -f bin $< -o $@
+	$(Q)test $$(stat -c %s $@) -le $(SHIM_MAX_BYTES) || \
+		{ echo "BIOS shim: larger than $(SHIM_MAX_BYTES) bytes" >&2; rm -f $@; exit 1; }
+
+$(BUILD)/hv/guest/shim_blob.o: guest/shim_blob.asm $(BUILD)/guest/bios_shim.bin
+	@mkdir -p $(@D)
+	$(Q)$(NASM) -f elf64 $(NASMFLAGS_HV) -I $(BUILD)/guest/ $< -o $@
 
 $(BUILD)/keel.elf: $(HV_OBJS) hv/hv.ld
 	$(Q)$(LD) -m elf_x86_64 -nostdlib -z noexecstack --no-warn-rwx-segments -z max-page-size=4096 -T hv/hv.ld $(HV_OBJS) -o $@

@@ -16,8 +16,24 @@ FREEDOS_IMG ?= $(firstword $(wildcard ../shared/guests/freedos/freedos-1.44M.img
 # source path and 8.3 name. Guest issues add to this list.
 PART1_FILES :=
 ifneq ($(FREEDOS_IMG),)
-PART1_FILES += $(FREEDOS_IMG):FDOS.IMG
+PART1_FILES += $(BUILD)/FDOS.IMG:FDOS.IMG
 endif
+
+# KEELNEXT.COM (guest/keelnext.asm): the DOS program that ends a BIOS guest
+# and starts the next one (hypercall 3). It goes onto partition 1 for users
+# and into the FreeDOS image the default entry boots.
+$(BUILD)/guest/KEELNEXT.COM: guest/keelnext.asm
+	@mkdir -p $(@D)
+	$(Q)$(NASM) -f bin $< -o $@
+
+PART1_FILES += $(BUILD)/guest/KEELNEXT.COM:KEELNEXT.COM
+
+# The FreeDOS image with KEELNEXT.COM added; the original is never changed.
+$(BUILD)/FDOS.IMG: $(FREEDOS_IMG) $(BUILD)/guest/KEELNEXT.COM
+	@mkdir -p $(@D)
+	$(Q)cp $(FREEDOS_IMG) $@
+	$(Q)chmod u+w $@
+	$(Q)MTOOLS_SKIP_CHECK=1 mcopy -o -i $@ $(BUILD)/guest/KEELNEXT.COM ::KEELNEXT.COM
 PART1_FILES += $(EXTRA_PART1_FILES)
 
 # Test guests (tests/guests/*.asm, flat binaries) for the default entry and

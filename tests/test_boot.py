@@ -30,11 +30,17 @@ def hex_int(s):
     return int(s, 16)
 
 
+# The default configuration's first entry starts with a guest; which one
+# depends on what the build found (FreeDOS when the shared image is there).
+FIRST_GUEST_STARTS = 'keel: guest 1 "'
+
+
 @pytest.fixture(scope="module")
 def default_boot(disk_img, tmp_path_factory):
-    """build/disk.img as it is (default KEEL.CFG, 5 s menu), under QEMU."""
+    """build/disk.img as it is (default KEEL.CFG, 5 s menu), under QEMU,
+    until its first guest starts (FreeDOS then waits at its prompt)."""
     img = keel.make_image(tmp_path_factory.mktemp("default"), src=disk_img)
-    return run_qemu(img, timeout=15)
+    return run_qemu(img, timeout=15, stop_at=FIRST_GUEST_STARTS)
 
 
 # ---- (a) QEMU: the whole chain --------------------------------------------
@@ -46,12 +52,11 @@ def test_qemu_default_image_reaches_hypervisor(default_boot):
                               ENTERING_LONG_MODE,
                               "hypervisor in long mode",
                               "keel: cpu vendor=AMD backend=svm",
-                              "keel: poweroff code=0"])
+                              FIRST_GUEST_STARTS])
     line = assert_line(r, "keel: Keel ")
     assert re.fullmatch(r"keel: Keel \S+ hypervisor in long mode", line), \
         f"unexpected version line {line!r}\n{r.describe()}"
     assert_no_line(r, "keel: FATAL:")
-    assert_status(r, keel.QEMU_EXIT_POWEROFF)
 
 
 def test_qemu_com1_repeats_the_log(default_boot):
