@@ -51,7 +51,7 @@ HV_ASM += guest/shim_blob.asm
 S2_OBJS := $(S2_ASM:%.asm=$(BUILD)/s2/%.o) $(S2_SRCS:%.c=$(BUILD)/s2/%.o)
 HV_OBJS := $(HV_ASM:%.asm=$(BUILD)/hv/%.o) $(HV_SRCS:%.c=$(BUILD)/hv/%.o)
 
-.PHONY: all deps run run-kvm run-bochs debug-bochs usb test unit integration clean sizes
+.PHONY: all deps run run-kvm run-bochs debug-bochs usb bench test unit integration clean sizes
 all: $(BUILD)/disk.img
 
 # --- MBR ---------------------------------------------------------------
@@ -164,6 +164,13 @@ run-kvm: deps
 # so that an empty DEV is refused rather than shifting the arguments.
 usb: all
 	$(Q)tools/usb-write.sh "$(DEV)" $(BUILD)/disk.img
+
+# What Keel costs beside bare metal (docs/performance.md): a table on the
+# terminal, $(BUILD)/bench/results.json and $(BUILD)/bench/chart.svg.
+# BENCH_ARGS=--quick: one run of each (about 10-20 s).
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(PYTHON) tools/bench.py $(BENCH_ARGS)
 
 # --- tests ------------------------------------------------------------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))

@@ -24,6 +24,8 @@
 ; the host's clock (emulation time); under Bochs it counts instructions
 ; (one tick per instruction), so there the difference is the number of
 ; instructions Keel runs per exit. Ends with exit code 0 (hypercall 2).
+; -DITERATIONS=N changes the rounds per loop; -DMAGIC_BREAK puts Bochs'
+; magic breakpoint (XCHG BX,BX) before the CPUID loop.
 BITS 64
 ORG 0x100000
 DEFAULT REL
@@ -74,6 +76,11 @@ start:
 	DETECT_VENDOR
 
 	MEASURE s_nop, nop
+%ifdef MAGIC_BREAK
+	; Bochs' magic breakpoint (magic_break: enabled=1), for tracing one
+	; CPUID exit instruction by instruction (docs/performance.md).
+	xchg bx, bx
+%endif
 	MEASURE s_cpuid, cpuid
 	cmp byte [hc_is_amd], 0
 	je .intel
