@@ -130,6 +130,18 @@ DEPS_PACKAGES := nasm gcc binutils make qemu-system-x86 bochs bochsbios vgabios 
 deps:
 	$(Q)tools/deps.sh $(DEPS_PACKAGES)
 
+# --- the Linux guest (docs/linux.md) ----------------------------------------
+# Debian's cloud kernel (apt-get download, never installed) and a busybox
+# initramfs; LINUX_BZIMAGE= and LINUX_INITRD= (disk.img.mk) take your own.
+.PHONY: linux
+$(BUILD)/linux/vmlinuz:
+	$(Q)tools/fetch-kernel.sh $(@D)
+
+$(BUILD)/linux/initrd.gz: tools/mkinitramfs.sh
+	$(Q)tools/mkinitramfs.sh $@
+
+linux: $(LINUX_BZIMAGE) $(LINUX_INITRD)
+
 # --- running it -------------------------------------------------------------
 QEMU_RUN := qemu-system-x86_64 -cpu max -m 1024 -no-reboot \
 	-drive file=$(BUILD)/disk.img,format=raw,if=ide \
@@ -140,6 +152,7 @@ CPU ?= corei7_skylake_x
 # build/keel.log and (until a guest owns it) COM1, which is this terminal.
 # QEMU ends when Keel powers off; its status is then code*2+1 (1 = code 0).
 run: deps
+	$(Q)$(MAKE) --no-print-directory linux
 	$(Q)$(MAKE) --no-print-directory all
 	@echo "make run: QEMU (SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
 	-$(Q)$(QEMU_RUN) -display none -serial mon:stdio
@@ -169,6 +182,7 @@ usb: all
 # terminal, $(BUILD)/bench/results.json and $(BUILD)/bench/chart.svg.
 # BENCH_ARGS=--quick: one run of each (about 10-20 s).
 bench: deps
+	$(Q)$(MAKE) --no-print-directory linux
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTHON) tools/bench.py $(BENCH_ARGS)
 
@@ -187,6 +201,7 @@ UNIT_SRCS_svm_exit := svm/exit.c hv/vmexit.c
 UNIT_SRCS_ptbuild := hv/ptbuild.c npt/npt.c ept/ept.c
 UNIT_SRCS_gpmap := hv/gpmap.c lib/memmap.c
 UNIT_SRCS_mbload := guest/mbload.c lib/multiboot.c lib/memmap.c lib/format.c
+UNIT_SRCS_bzimage := guest/bzimage.c lib/memmap.c lib/format.c
 UNIT_SRCS_vmx_controls := vmx/controls.c
 UNIT_SRCS_vmx_errors := vmx/vminsn_error.c
 UNIT_SRCS_vmx_guest_check := vmx/guest_check.c vmx/controls.c
@@ -202,6 +217,7 @@ integration: $(BUILD)/disk.img
 	$(Q)cd tests && $(PYTHON) -m pytest -v --tb=short $(PYTEST_ARGS)
 
 test: deps
+	$(Q)$(MAKE) --no-print-directory linux
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
 

@@ -34,6 +34,17 @@ $(BUILD)/FDOS.IMG: $(FREEDOS_IMG) $(BUILD)/guest/KEELNEXT.COM
 	$(Q)cp $(FREEDOS_IMG) $@
 	$(Q)chmod u+w $@
 	$(Q)MTOOLS_SKIP_CHECK=1 mcopy -o -i $@ $(BUILD)/guest/KEELNEXT.COM ::KEELNEXT.COM
+# The Linux guest's kernel and initramfs (docs/linux.md), when present:
+# `make linux` fetches and builds them; LINUX_BZIMAGE= and LINUX_INITRD=
+# name your own. `make run` and `make test` run `make linux` first.
+LINUX_BZIMAGE ?= $(BUILD)/linux/vmlinuz
+LINUX_INITRD ?= $(BUILD)/linux/initrd.gz
+ifneq ($(wildcard $(LINUX_BZIMAGE)),)
+PART1_FILES += $(LINUX_BZIMAGE):BZIMAGE
+endif
+ifneq ($(wildcard $(LINUX_INITRD)),)
+PART1_FILES += $(LINUX_INITRD):INITRD
+endif
 PART1_FILES += $(EXTRA_PART1_FILES)
 
 # Test guests (tests/guests/*.asm, flat binaries) for the default entry and
@@ -44,9 +55,10 @@ $(BUILD)/guests/%.bin: tests/guests/%.asm tests/guests/hypercall.inc
 
 PART1_FILES += $(BUILD)/guests/hello_real.bin:HELLO.BIN
 
-$(BUILD)/KEEL.CFG: tools/mkcfg.sh disk.img.mk
+$(BUILD)/KEEL.CFG: tools/mkcfg.sh disk.img.mk $(wildcard $(LINUX_BZIMAGE) $(LINUX_INITRD))
 	@mkdir -p $(@D)
-	$(Q)FREEDOS="$(FREEDOS_IMG)" tools/mkcfg.sh > $@
+	$(Q)FREEDOS="$(FREEDOS_IMG)" LINUX="$(if $(wildcard $(LINUX_BZIMAGE)),$(wildcard $(LINUX_INITRD)))" \
+		tools/mkcfg.sh > $@
 
 $(BUILD)/part1.img: $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG $(foreach f,$(PART1_FILES),$(firstword $(subst :, ,$(f)))) disk.img.mk
 	$(Q)rm -f $@

@@ -227,17 +227,34 @@ static void handle_npf(struct vcpu *v, const struct vmexit *e)
 	guest_stop(v, STOP_FAULT, gpa);
 }
 
+#define XCR0_X87 (1ull << 0)
+#define XCR0_SSE (1ull << 1)
+#define XCR0_AVX (1ull << 2)
+#define XCR0_AVX512 (7ull << 5) /* opmask, ZMM_Hi256, Hi16_ZMM */
+
 static void handle_xsetbv(struct vcpu *v, const struct vmexit *e)
 {
 	u32 idx = (u32)vcpu_get_reg(v, VCPU_RCX);
 	u32 lo = (u32)vcpu_get_reg(v, VCPU_RAX), hi = (u32)vcpu_get_reg(v, VCPU_RDX);
+	u64 val = (u64)hi << 32 | lo, supported, cr4;
+	u32 a, b, c, d;
 
-	/* XCR0 must keep x87 state enabled and name only supported parts;
-	 * anything else is #GP, as on the bare CPU. */
-	if (idx != 0 || !(lo & 1)) {
+	/* SDM vol. 1, 13.3: XCR0 keeps x87 state, names only parts CPUID
+	 * leaf 0xD reports, AVX needs SSE, AVX-512's three parts go together
+	 * and need AVX. Anything else is #GP, as on the bare CPU; letting it
+	 * through would fault in Keel instead. */
+	cpuid(0xD, 0, &a, &b, &c, &d);
+	supported = (u64)d << 32 | a;
+	if (idx != 0 || !(val & XCR0_X87) || (val & ~supported) ||
+	    ((val & XCR0_AVX) && !(val & XCR0_SSE)) ||
+	    ((val & XCR0_AVX512) && ((val & XCR0_AVX512) != XCR0_AVX512 || !(val & XCR0_AVX)))) {
 		inject_gp(v);
 		return;
 	}
+	/* XSETBV is #UD while CR4.OSXSAVE is clear, in Keel as anywhere. */
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	if (!(cr4 & CR4_OSXSAVE))
+		__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_OSXSAVE) : "memory");
 	__asm__ volatile("xsetbv" : : "c"(idx), "a"(lo), "d"(hi));
 	advance(v, e);
 }

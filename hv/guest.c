@@ -94,6 +94,8 @@ static int guest_load(struct vcpu *v, struct guest *g, struct guest_start *st)
 		return bios_load(v, g, st);
 	case CFG_GUEST_MULTIBOOT:
 		return multiboot_load(g, st);
+	case CFG_GUEST_LINUX:
+		return linux_load(g, st);
 	default:
 		log_line("guest %d \"%s\": kind %s is not supported by this build", g->index,
 			 g->name, cfg_kind_name(g->cfg->kind));

@@ -32,6 +32,7 @@ const void *guest_file(const char *name, u64 *size);
 int flat_load(struct guest *g, struct guest_start *st);
 int bios_load(struct vcpu *v, struct guest *g, struct guest_start *st);
 int multiboot_load(struct guest *g, struct guest_start *st);
+int linux_load(struct guest *g, struct guest_start *st);
 
 /* The memory map guests are shown: the machine's, without Keel's region.
  * Returns the count, or -1. */

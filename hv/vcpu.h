@@ -23,9 +23,14 @@ enum vcpu_reg {
 };
 
 /* Where and how a guest starts (filled by the guest loaders). */
+#define GUEST_START_HAS_GDT 1
 struct guest_start {
 	enum cfg_mode mode;
-	u16 cs_selector;      /* real mode: CS = selector, base = selector << 4 */
+	u16 cs_selector;      /* real mode: CS = selector, base = selector << 4;
+	                       * protected/long: CS's selector (0: 0x08), flat */
+	u16 ds_selector;      /* protected/long: DS, ES, SS, FS, GS (0: 0x10), flat */
+	u64 gdt_base;         /* protected/long: a GDT the loader built in guest */
+	u16 gdt_limit;        /* memory for those selectors (limit 0: none) */
 	u64 rip;
 	u64 rsp;
 	u64 cr3;              /* long mode: the identity map the loader built */

@@ -34,6 +34,7 @@ struct svm_vcpu {
 	hpa_t host_vmcb_pa;
 	u8 *iopm, *msrpm;
 	struct pt_builder npt;
+	bool checked;        /* the VMCB passed vmcb_check() for this guest */
 };
 
 void svm_vmrun(struct guest_gprs *gprs, hpa_t vmcb, hpa_t host_vmcb);
@@ -199,8 +200,8 @@ static void svm_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 		g->cr0 |= CR0_PE;
 		code = SVM_SEG_P | SVM_SEG_S | SVM_SEG_DB | SVM_SEG_G | SVM_SEG_TYPE(0xB);
 		data = SVM_SEG_P | SVM_SEG_S | SVM_SEG_DB | SVM_SEG_G | SVM_SEG_TYPE(0x3);
-		set_seg(&g->cs, 0x08, 0, 0xFFFFFFFF, code);
-		set_seg(&g->ds, 0x10, 0, 0xFFFFFFFF, data);
+		set_seg(&g->cs, st->cs_selector ? st->cs_selector : 0x08, 0, 0xFFFFFFFF, code);
+		set_seg(&g->ds, st->ds_selector ? st->ds_selector : 0x10, 0, 0xFFFFFFFF, data);
 		g->cpl = 0;
 		break;
 	case CFG_MODE_LONG:
@@ -210,14 +211,17 @@ static void svm_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 		g->efer |= EFER_LME | EFER_LMA;
 		code = SVM_SEG_P | SVM_SEG_S | SVM_SEG_L | SVM_SEG_G | SVM_SEG_TYPE(0xB);
 		data = SVM_SEG_P | SVM_SEG_S | SVM_SEG_DB | SVM_SEG_G | SVM_SEG_TYPE(0x3);
-		set_seg(&g->cs, 0x08, 0, 0xFFFFFFFF, code);
-		set_seg(&g->ds, 0x10, 0, 0xFFFFFFFF, data);
+		set_seg(&g->cs, st->cs_selector ? st->cs_selector : 0x08, 0, 0xFFFFFFFF, code);
+		set_seg(&g->ds, st->ds_selector ? st->ds_selector : 0x10, 0, 0xFFFFFFFF, data);
 		break;
 	}
 	g->es = g->ss = g->fs = g->gs = g->ds;
 	set_seg(&g->tr, 0, 0, 0xFFFF, SVM_SEG_P | SVM_SEG_TYPE(0xB)); /* busy 32-bit TSS */
 	set_seg(&g->ldtr, 0, 0, 0xFFFF, SVM_SEG_P | SVM_SEG_TYPE(0x2));
-	set_seg(&g->gdtr, 0, 0, 0xFFFF, 0);
+	if (st->mode != CFG_MODE_REAL && st->gdt_limit)
+		set_seg(&g->gdtr, 0, st->gdt_base, st->gdt_limit, 0);
+	else
+		set_seg(&g->gdtr, 0, 0, 0xFFFF, 0);
 	if (st->mode != CFG_MODE_REAL)
 		set_seg(&g->idtr, 0, 0, 0xFFFF, 0);
 
@@ -225,6 +229,7 @@ static void svm_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	c->interrupt_shadow = 0;
 	/* A new guest must not see translations cached for the last one. */
 	c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	to_svm(v)->checked = false;
 	v->halted = false;
 }
 
@@ -233,7 +238,11 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 	struct svm_vcpu *s = to_svm(v);
 	const char *rule;
 
-	rule = vmcb_check(s->vmcb, &caps);
+	/* The APM's consistency rules, checked before a guest's first VMRUN
+	 * (Keel's later changes to the VMCB keep them: RIP, RAX, EFER via
+	 * set_reg, which keeps SVME, and event injection). */
+	rule = s->checked ? NULL : vmcb_check(s->vmcb, &caps);
+	s->checked = true;
 	if (rule) {
 		memset(e, 0, sizeof(*e));
 		e->kind = VMEXIT_INVALID;

@@ -362,6 +362,8 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	struct vmx_vcpu *x = to_vmx(v);
 	u32 code, data, tr = VMX_AR_TYPE(11) | VMX_AR_P; /* busy 32-bit TSS */
 	u64 cr0 = CR0_ET, cr4 = 0, efer = 0;
+	u16 cs = st->cs_selector ? st->cs_selector : 0x08;
+	u16 ds = st->ds_selector ? st->ds_selector : 0x10;
 
 	v->gprs = st->gprs;
 	switch (st->mode) {
@@ -383,12 +385,12 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 		code = VMX_AR_TYPE(0xB) | VMX_AR_S | VMX_AR_P | VMX_AR_G;
 		code |= st->mode == CFG_MODE_LONG ? VMX_AR_L : VMX_AR_DB;
 		data = VMX_AR_TYPE(0x3) | VMX_AR_S | VMX_AR_P | VMX_AR_DB | VMX_AR_G;
-		WRITE_SEG(CS, 0x08, 0, 0xFFFFFFFF, code);
-		WRITE_SEG(DS, 0x10, 0, 0xFFFFFFFF, data);
-		WRITE_SEG(ES, 0x10, 0, 0xFFFFFFFF, data);
-		WRITE_SEG(SS, 0x10, 0, 0xFFFFFFFF, data);
-		WRITE_SEG(FS, 0x10, 0, 0xFFFFFFFF, data);
-		WRITE_SEG(GS, 0x10, 0, 0xFFFFFFFF, data);
+		WRITE_SEG(CS, cs, 0, 0xFFFFFFFF, code);
+		WRITE_SEG(DS, ds, 0, 0xFFFFFFFF, data);
+		WRITE_SEG(ES, ds, 0, 0xFFFFFFFF, data);
+		WRITE_SEG(SS, ds, 0, 0xFFFFFFFF, data);
+		WRITE_SEG(FS, ds, 0, 0xFFFFFFFF, data);
+		WRITE_SEG(GS, ds, 0, 0xFFFFFFFF, data);
 		vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xFFFF);
 		if (st->mode == CFG_MODE_LONG) {
 			cr0 |= CR0_PG;
@@ -399,8 +401,13 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	}
 	WRITE_SEG(TR, 0, 0, 0xFFFF, tr);
 	WRITE_SEG(LDTR, 0, 0, 0xFFFF, VMX_AR_UNUSABLE);
-	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
-	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
+	if (st->mode != CFG_MODE_REAL && st->gdt_limit) {
+		vmwrite(VMCS_GUEST_GDTR_BASE, st->gdt_base);
+		vmwrite(VMCS_GUEST_GDTR_LIMIT, st->gdt_limit);
+	} else {
+		vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+		vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
+	}
 	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
 	set_cr0(x, cr0);
 	set_cr4(x, cr4);

@@ -1,0 +1,112 @@
+#!/bin/sh
+# Builds the Linux guest's initramfs (docs/linux.md):
+#   tools/mkinitramfs.sh OUT
+# a gzip'd newc cpio with a static busybox (package busybox-static) and an
+# /init script. Needs neither root nor mounts: the tree is built in a
+# temporary directory, archived with `cpio -o -H newc -R 0:0`, and the one
+# device node the kernel needs before /init runs (/dev/console) is added
+# as a second, hand-written cpio archive (the kernel unpacks archives one
+# after another; Documentation/driver-api/early-userspace/buffer-format.rst).
+#
+# /init mounts /proc, /sys and devtmpfs, prints KEEL-LINUX-MARKER on the
+# console and then, with keeltest=1 (or keeltest=reboot) on the kernel
+# command line, prints what tests/test_linux.py checks and powers off (or
+# reboots); without it, it starts a shell on the console.
+set -eu
+
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+
+[ $# -eq 1 ] || { echo "usage: $0 OUT" >&2; exit 2; }
+out=$1
+
+if [ ! -x "$BUSYBOX" ] || ! "$BUSYBOX" --list >/dev/null 2>&1; then
+	echo "mkinitramfs: $BUSYBOX missing (apt-get install busybox-static)" >&2
+	exit 1
+fi
+if ldd "$BUSYBOX" >/dev/null 2>&1; then
+	echo "mkinitramfs: $BUSYBOX is dynamically linked; the static one is in busybox-static" >&2
+	exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" \
+	"$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root"
+cp "$BUSYBOX" "$root/bin/busybox"
+# Every applet, as a relative symlink where busybox would install it.
+"$BUSYBOX" --list-full | while read -r app; do
+	[ "$app" = bin/busybox ] && continue
+	case "$app" in
+	bin/*) up=busybox ;;
+	*/*/*) up=../../bin/busybox ;;
+	*) up=../bin/busybox ;;
+	esac
+	ln -sf "$up" "$root/$app"
+done
+
+cat > "$root/init" <<'INIT'
+#!/bin/sh
+# Keel's test initramfs (tools/mkinitramfs.sh, docs/linux.md).
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+echo "KEEL-LINUX-MARKER"
+echo "KEEL-UPTIME: $(cut -d' ' -f1 /proc/uptime)"
+
+keeltest=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	keeltest=*) keeltest=${arg#keeltest=} ;;
+	esac
+done
+
+if [ -n "$keeltest" ]; then
+	echo "KEEL-CPU-FLAGS: $(sed -n 's/^flags[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)"
+	echo "KEEL-IOMEM-BEGIN"
+	cat /proc/iomem
+	echo "KEEL-IOMEM-END"
+	echo "KEEL-E820-BEGIN"
+	dmesg | grep -i 'e820'
+	echo "KEEL-E820-END"
+	# The console drains what was written here through the UART's
+	# interrupts, while the kernel's own shutdown lines go out at once:
+	# let it drain, or they land in the middle of these lines.
+	sleep 1
+	if [ "$keeltest" = reboot ]; then
+		echo "KEEL-REBOOT"
+		reboot -f
+	fi
+	echo "KEEL-POWEROFF"
+	poweroff -f
+	sleep 5
+fi
+
+echo "Keel test initramfs: busybox shell on the console; 'poweroff -f' to stop."
+exec setsid cttyhack sh
+INIT
+chmod 0755 "$root/init"
+
+# One newc header (buffer-format.rst): magic, then 13 fields of 8 hex
+# digits, then the name and its NUL padded to a multiple of 4 bytes.
+newc() { # name mode rdevmajor rdevminor
+	namesize=$((${#1} + 1))
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+		0 "$2" 0 0 1 0 0 0 0 "$3" "$4" "$namesize" 0
+	printf '%s\000' "$1"
+	pad=$(((4 - (110 + namesize) % 4) % 4))
+	while [ "$pad" -gt 0 ]; do printf '\000'; pad=$((pad - 1)); done
+}
+
+(
+	cd "$root"
+	find . -mindepth 1 | LC_ALL=C sort | sed 's|^\./||' |
+		cpio -o -H newc -R 0:0 --reproducible --quiet
+	newc dev/console $((0020600)) 5 1
+	newc TRAILER!!! 0 0 0
+) | gzip -9 -n > "$tmp/initrd.gz"
+
+mkdir -p "$(dirname "$out")"
+mv "$tmp/initrd.gz" "$out"
+echo "mkinitramfs: $out ($(stat -c %s "$out") bytes)"
