@@ -51,7 +51,7 @@ HV_ASM += guest/shim_blob.asm
 S2_OBJS := $(S2_ASM:%.asm=$(BUILD)/s2/%.o) $(S2_SRCS:%.c=$(BUILD)/s2/%.o)
 HV_OBJS := $(HV_ASM:%.asm=$(BUILD)/hv/%.o) $(HV_SRCS:%.c=$(BUILD)/hv/%.o)
 
-.PHONY: all deps run run-kvm run-bochs debug-bochs usb bench test unit integration clean sizes
+.PHONY: all deps run run-kvm run-bochs debug-bochs usb bench fuzz fuzz-long fuzz-guest test unit integration clean sizes
 all: $(BUILD)/disk.img
 
 # --- MBR ---------------------------------------------------------------
@@ -126,7 +126,7 @@ sizes: $(BUILD)/disk.img
 # --- set-up ---------------------------------------------------------------
 DEPS_PACKAGES := nasm gcc binutils make qemu-system-x86 bochs bochsbios vgabios \
 	bochs-term mtools dosfstools syslinux syslinux-common busybox-static cpio gzip \
-	python3 python3-pytest python3-pexpect libcmocka-dev
+	python3 python3-pytest python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev
 deps:
 	$(Q)tools/deps.sh $(DEPS_PACKAGES)
 
@@ -216,9 +216,19 @@ unit: $(UNIT_TESTS:%=$(BUILD)/unit/test_%)
 integration: $(BUILD)/disk.img
 	$(Q)cd tests && $(PYTHON) -m pytest -v --tb=short $(PYTEST_ARGS)
 
+# Host fuzzing with libFuzzer (tests/fuzz/, docs/security.md): a short run
+# in make test, long runs by hand; the fuzz guest hammers Keel from inside.
+fuzz:
+	$(Q)tools/fuzz.sh short
+fuzz-long:
+	$(Q)tools/fuzz.sh long $(or $(FUZZ_SECONDS),300)
+fuzz-guest: $(BUILD)/disk.img
+	$(Q)tools/fuzz.sh guest $(or $(N),10000) $(SEED)
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory linux
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)$(MAKE) --no-print-directory integration
 
 clean:

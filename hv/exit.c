@@ -20,11 +20,18 @@
 
 #define PORT_RESET_CONTROL 0xCF9
 #define RESET_CONTROL_RST_CPU 0x04
+#define PORT_KBC_DATA 0x60
 #define PORT_KBC_COMMAND 0x64
-#define KBC_CMD_PULSE_RESET 0xFE
+#define KBC_CMD_WRITE_OUTPUT 0xD1
+#define KBC_CMD_PULSE_FIRST 0xF0     /* F0h-FFh pulse output lines; bit 0 = reset */
+#define KBC_OUTPUT_RESET_LINE 0x01   /* output port bit 0: 0 resets the CPU */
+#define PORT_SYSCTL_A 0x92
+#define SYSCTL_A_FAST_RESET 0x01
 
 #define MSR_IA32_FEATURE_CONTROL 0x3A
 #define FEATURE_CONTROL_LOCKED 0x1
+#define MSR_IA32_APIC_BASE 0x1B
+#define APIC_BASE_ADDR_MASK 0x000FFFFFFFFFF000ull
 
 typedef void (*exit_handler)(struct vcpu *v, const struct vmexit *e);
 
@@ -71,8 +78,32 @@ static u64 io_mask(u8 size)
 	return size == 4 ? 0xFFFFFFFFull : size == 2 ? 0xFFFFull : 0xFFull;
 }
 
+/* Does writing byte val to port reset the machine? Every way a PC can be
+ * reset from a port: the reset control register, the keyboard controller
+ * (a pulse command with the reset line, or its output port written with the
+ * reset bit low), and system control port A's fast reset. */
+static const char *reset_by_port(struct vcpu *v, u16 port, u8 val)
+{
+	if (port == PORT_RESET_CONTROL && (val & RESET_CONTROL_RST_CPU))
+		return "port 0xcf9";
+	if (port == PORT_SYSCTL_A && (val & SYSCTL_A_FAST_RESET))
+		return "port 0x92 fast reset";
+	if (port == PORT_KBC_COMMAND) {
+		v->kbc_command = val; /* D1h: the next data byte is the output port */
+		if (val >= KBC_CMD_PULSE_FIRST && !(val & KBC_OUTPUT_RESET_LINE))
+			return "keyboard controller pulse command";
+	}
+	if (port == PORT_KBC_DATA && v->kbc_command == KBC_CMD_WRITE_OUTPUT) {
+		v->kbc_command = 0;
+		if (!(val & KBC_OUTPUT_RESET_LINE))
+			return "keyboard controller output port";
+	}
+	return NULL;
+}
+
 /* Only the ports in the permission map exit; everything but a reset is
- * done on the real port, as the guest asked. */
+ * done on the real port, as the guest asked. A wide access is checked
+ * byte by byte: a 16-bit write can cover 0x64 or 0xCF9. */
 static void handle_io(struct vcpu *v, const struct vmexit *e)
 {
 	const struct vmexit_io *io = &e->io;
@@ -85,15 +116,16 @@ static void handle_io(struct vcpu *v, const struct vmexit *e)
 		return;
 	}
 	if (!io->in) {
-		if (io->port == PORT_RESET_CONTROL && io->size == 1 && (val & RESET_CONTROL_RST_CPU)) {
-			log_line("guest reset request: port 0xcf9 value 0x%02x", val);
-			guest_stop(v, STOP_RESET, 0);
-			return;
-		}
-		if (io->port == PORT_KBC_COMMAND && io->size == 1 && val == KBC_CMD_PULSE_RESET) {
-			log_line("guest reset request: keyboard controller command 0xfe");
-			guest_stop(v, STOP_RESET, 0);
-			return;
+		for (u8 i = 0; i < io->size; i++) {
+			u8 b = (u8)(val >> (8 * i));
+			const char *how = reset_by_port(v, (u16)(io->port + i), b);
+
+			if (how) {
+				log_line("guest reset request: %s (port 0x%x value 0x%02x)", how,
+					 io->port + i, b);
+				guest_stop(v, STOP_RESET, 0);
+				return;
+			}
 		}
 		if (io->size == 1)
 			outb(io->port, (u8)val);
@@ -120,6 +152,29 @@ static void msr_result(struct vcpu *v, u64 val)
 	vcpu_set_reg(v, VCPU_RDX, val >> 32);
 }
 
+/* The local APIC is the guest's, but its registers must never be moved
+ * over Keel's region: Keel's own accesses there would reach the APIC. */
+static void handle_apic_base(struct vcpu *v, const struct vmexit *e)
+{
+	u64 val, base;
+
+	if (!e->msr.write) {
+		msr_result(v, rdmsr(MSR_IA32_APIC_BASE));
+		advance(v, e);
+		return;
+	}
+	val = (vcpu_get_reg(v, VCPU_RDX) << 32) | (u32)vcpu_get_reg(v, VCPU_RAX);
+	base = val & APIC_BASE_ADDR_MASK;
+	if (base < hv_region.base + hv_region.size && hv_region.base < base + PAGE_SIZE) {
+		log_line("guest tried to move its local APIC to 0x%llx, inside Keel's region: #GP",
+			 (unsigned long long)base);
+		inject_gp(v);
+		return;
+	}
+	wrmsr(MSR_IA32_APIC_BASE, val);
+	advance(v, e);
+}
+
 /* Only the MSRs in the permission map exit (the backends list them).
  * EFER.SVME is hidden from reads and may not be set. IA32_FEATURE_CONTROL
  * reads as locked with VMX off, as firmware that disabled VT-x leaves it.
@@ -133,6 +188,10 @@ static void handle_msr(struct vcpu *v, const struct vmexit *e)
 	if (msr == MSR_IA32_FEATURE_CONTROL && !e->msr.write) {
 		msr_result(v, FEATURE_CONTROL_LOCKED);
 		advance(v, e);
+		return;
+	}
+	if (msr == MSR_IA32_APIC_BASE) {
+		handle_apic_base(v, e);
 		return;
 	}
 	if (msr != MSR_EFER) {
@@ -156,6 +215,10 @@ static void guest_putc(struct vcpu *v, char c)
 {
 	struct guest *g = v->guest;
 
+	/* A guest must not forge Keel's own lines: no carriage returns, form
+	 * feeds or escape sequences get into the log (docs/security.md). */
+	if (((u8)c < 0x20 && c != '\n' && c != '\t') || (u8)c == 0x7F)
+		c = '?';
 	if (c != '\n' && g->line_len < GUEST_LINE_MAX - 1) {
 		g->line[g->line_len++] = c;
 		return;

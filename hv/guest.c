@@ -135,6 +135,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	}
 	v->guest = &g;
 	v->stop = STOP_NONE;
+	v->kbc_command = 0;
 	v->total_exits = 0;
 	memset(v->exits, 0, sizeof(v->exits));
 	v->ops->vcpu_reset(v, &st);

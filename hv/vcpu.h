@@ -93,6 +93,7 @@ struct vcpu {
 	enum stop_reason stop;
 	u64 stop_code;
 	bool halted;                          /* waiting in HLT for an interrupt */
+	u8 kbc_command;                       /* the guest's last keyboard-controller command */
 };
 
 static inline u64 vcpu_get_reg(struct vcpu *v, enum vcpu_reg r) { return v->ops->get_reg(v, r); }

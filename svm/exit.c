@@ -107,6 +107,7 @@ static u8 decode_simple(struct vmexit *e)
 	case SVM_EXIT_STGI:
 	case SVM_EXIT_CLGI:
 	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
 		e->kind = VMEXIT_VIRT_INSN;
 		return INSN_LEN_0F01;
 	case SVM_EXIT_SHUTDOWN:
@@ -230,6 +231,7 @@ const char *svm_exit_name(u64 code)
 	case SVM_EXIT_STGI: return "VMEXIT_STGI";
 	case SVM_EXIT_CLGI: return "VMEXIT_CLGI";
 	case SVM_EXIT_SKINIT: return "VMEXIT_SKINIT";
+	case SVM_EXIT_INVLPGA: return "VMEXIT_INVLPGA";
 	case SVM_EXIT_XSETBV: return "VMEXIT_XSETBV";
 	case SVM_EXIT_NPF: return "VMEXIT_NPF";
 	default: return "VMEXIT_UNKNOWN";

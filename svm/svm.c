@@ -15,6 +15,7 @@
 #include "vmcb.h"
 
 #define MSR_VM_CR 0xC0010114
+#define MSR_IA32_APIC_BASE 0x1B
 #define MSR_VM_HSAVE_PA 0xC0010117
 #define CPUID_8000000A_EDX_NRIPS (1u << 3)
 #define SVM_ASID_GUEST 1
@@ -22,11 +23,13 @@
 #define MSRPM_PAGES 2 /* 8 KiB: two bits per MSR in three ranges (15.11) */
 #define GPMAP_MAX 64
 
-/* Ports Keel must see: the reset control register and the keyboard
- * controller's command port (command 0xFE pulses reset). */
-static const u16 intercepted_ports[] = { 0xCF9, 0x64 };
-/* MSRs Keel must see: EFER (to hide SVME) and the SVM control MSRs. */
-static const u32 intercepted_msrs[] = { MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA };
+/* Ports Keel must see: every way to reset the machine from a port (the
+ * reset control register, the keyboard controller's command and data
+ * ports, system control port A; hv/exit.c reset_by_port). */
+static const u16 intercepted_ports[] = { 0xCF9, 0x64, 0x60, 0x92 };
+/* MSRs Keel must see: EFER (to hide SVME), the SVM control MSRs, and the
+ * APIC base (which may not move over Keel's region). */
+static const u32 intercepted_msrs[] = { MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA, MSR_IA32_APIC_BASE };
 
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -131,10 +134,12 @@ static int svm_vcpu_create(struct vcpu *v)
 	/* Physical interrupts are not intercepted and V_INTR_MASKING stays
 	 * clear: the guest owns the PIC and APIC and takes them itself. */
 	c->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD |
+			     SVM_INTERCEPT_INVLPGA |
 			     SVM_INTERCEPT_IOIO_PROT | SVM_INTERCEPT_MSR_PROT |
 			     SVM_INTERCEPT_SHUTDOWN;
-	/* 15.5.1: VMRUN must be intercepted; the others would let the guest
-	 * use SVM itself, which Keel hides. */
+	/* 15.5.1: VMRUN must be intercepted; the others (and INVLPGA above,
+	 * which would flush any ASID's translations) would let the guest use
+	 * SVM itself, which Keel hides. */
 	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
 			     SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 			     SVM_INTERCEPT_SKINIT;

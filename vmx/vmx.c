@@ -17,6 +17,7 @@
 #include "vmcs.h"
 
 #define MSR_IA32_PAT 0x277
+#define MSR_IA32_APIC_BASE 0x1B
 #define MSR_FS_BASE 0xC0000100
 #define MSR_GS_BASE 0xC0000101
 #define VMX_BASIC_REVISION(b) ((u32)((b) & VMX_BASIC_REVISION_MASK))
@@ -25,8 +26,8 @@
 
 /* Ports and MSRs Keel must see (the same as svm/svm.c's lists, plus what
  * VMX needs to hide itself). */
-static const u16 intercepted_ports[] = { 0xCF9, 0x64 };
-static const u32 intercepted_msrs[] = { MSR_IA32_FEATURE_CONTROL };
+static const u16 intercepted_ports[] = { 0xCF9, 0x64, 0x60, 0x92 };
+static const u32 intercepted_msrs[] = { MSR_IA32_FEATURE_CONTROL, MSR_IA32_APIC_BASE };
 #define VMX_CAP_MSR_FIRST MSR_IA32_VMX_BASIC
 #define VMX_CAP_MSR_LAST MSR_IA32_VMX_VMFUNC
 

@@ -1,0 +1,68 @@
+; Hostile guest: move the local APIC over Keel's region (protected mode,
+; loaded at 0x100000). IA32_APIC_BASE (1Bh) is not Keel's to give away:
+; with the APIC's 4 KiB window over Keel's memory, Keel's own accesses to
+; that page (code, page tables, VMCB/VMCS) would reach APIC registers
+; instead of RAM. A write of REGION (assembled in with -DREGION=...) as
+; the APIC base must raise #GP.
+; Exit code 0: #GP. Exit code 1: the write was taken; the guest prints
+; "apic base: moved to XXXXXXXX (read back YYYYYYYY)" and writes the old
+; value back at once (interrupts are off and nothing exits in between, so
+; Keel never runs with its page hidden).
+BITS 32
+ORG 0x100000
+
+	jmp start
+%include "hypercall.inc"
+%include "isolation_idt32.inc"
+
+%ifndef REGION
+%error "assemble with -DREGION=<an address in Keel's region>"
+%endif
+%define MSR_APIC_BASE 0x1B
+
+start:
+	PM_SETUP
+	mov ecx, MSR_APIC_BASE
+	rdmsr
+	mov [old_lo], eax
+	mov [old_hi], edx
+	and eax, 0xFFF			; keep enable and BSP bits
+	or eax, REGION & 0xFFFFF000
+	xor edx, edx
+	mov [new_lo], eax
+	mov ecx, MSR_APIC_BASE
+	TRY .resume
+	wrmsr
+.resume:
+	cmp byte [last_vec], VEC_GP
+	jne .taken
+	xor ebx, ebx
+	EXIT
+.taken:
+	mov ecx, MSR_APIC_BASE
+	rdmsr
+	mov esi, eax
+	mov eax, [old_lo]
+	mov edx, [old_hi]
+	mov ecx, MSR_APIC_BASE
+	wrmsr
+	PUTS msg_moved
+	mov eax, [new_lo]
+	call puthex
+	PUTS msg_read
+	mov eax, esi
+	call puthex
+	PUTS msg_close
+	mov ebx, 1
+	EXIT
+
+msg_moved:	db "apic base: moved to ", 0
+msg_read:	db " (read back ", 0
+msg_close:	db ")", 10, 0
+old_lo:		dd 0
+old_hi:		dd 0
+new_lo:		dd 0
+
+align 16
+		times 512 db 0
+stack_top:

@@ -1,0 +1,124 @@
+; Hostile guest: wake the other CPUs with INIT-SIPI-SIPI through the local
+; APIC's ICR (protected mode, loaded at 0x100000; run with two or more
+; CPUs). Keel runs guests on the bootstrap CPU only (DESIGN.md "CPUs"): an
+; AP that starts at the guest's SIPI vector runs guest code with no
+; hypervisor under it, sees all of physical memory and could rewrite Keel.
+; The AP code (copied to 8000h, SIPI vector 08h) sets a flag at 9000h,
+; reads the first dword of Keel's region (REGION, assembled in with
+; -DREGION=...) through unreal mode into 9004h, sets the flag to "DONE"
+; and halts with interrupts off.
+; Exit code 0: no AP ran the code ("sipi: no AP started"). Exit code 1:
+; one did ("sipi: an AP ran guest code outside Keel and read XXXXXXXX at
+; Keel's region"); 2: it started but did not finish the read.
+BITS 32
+ORG 0x100000
+
+	jmp start
+%include "hypercall.inc"
+%include "isolation_idt32.inc"
+
+%ifndef REGION
+%error "assemble with -DREGION=<an address in Keel's region>"
+%endif
+%define AP_BASE 0x8000
+%define FLAG 0x9000
+%define VALUE 0x9004
+%define LAPIC 0xFEE00000
+%define LAPIC_SVR (LAPIC + 0xF0)
+%define LAPIC_ICR_LO (LAPIC + 0x300)
+%define LAPIC_ICR_HI (LAPIC + 0x310)
+%define ICR_INIT_ALL_BUT_SELF 0x000C4500
+%define ICR_SIPI_ALL_BUT_SELF (0x000C4600 | (AP_BASE >> 12))
+%define FLAG_STARTED 0x50415041		; "APAP"
+%define FLAG_DONE 0x454E4F44		; "DONE"
+
+%macro DELAY 1
+	mov ecx, %1
+%%spin:
+	pause
+	loop %%spin
+%endmacro
+
+start:
+	PM_SETUP
+	mov esi, ap_code
+	mov edi, AP_BASE
+	mov ecx, ap_code_end - ap_code
+	cld
+	rep movsb
+	mov dword [FLAG], 0
+	mov dword [VALUE], 0
+
+	or dword [LAPIC_SVR], 0x100	; APIC software-enabled
+	mov dword [LAPIC_ICR_HI], 0
+	mov dword [LAPIC_ICR_LO], ICR_INIT_ALL_BUT_SELF
+	DELAY 200000
+	mov dword [LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF
+	DELAY 20000
+	mov dword [LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF
+
+	mov edx, 30000000		; wait for the flag
+.wait:
+	cmp dword [FLAG], FLAG_DONE
+	je .ran
+	pause
+	dec edx
+	jnz .wait
+	cmp dword [FLAG], FLAG_STARTED
+	je .started
+	PUTS msg_none
+	xor ebx, ebx
+	EXIT
+.started:
+	PUTS msg_started
+	mov ebx, 2
+	EXIT
+.ran:
+	PUTS msg_ran
+	mov eax, [VALUE]
+	call puthex
+	PUTS msg_at
+	mov ebx, 1
+	EXIT
+
+msg_none:	db "sipi: no AP started", 10, 0
+msg_started:	db "sipi: an AP started at the guest's SIPI vector", 10, 0
+msg_ran:	db "sipi: an AP ran guest code outside Keel and read ", 0
+msg_at:		db " at Keel's region", 10, 0
+
+; The AP's code: real mode at 0800:0000. Addresses are linear (DS = 0).
+BITS 16
+ap_code:
+	cli
+	xor ax, ax
+	mov ds, ax
+	mov dword [FLAG], FLAG_STARTED
+	lgdt [AP_BASE + (ap_gdt_ptr - ap_code)]
+	mov eax, cr0
+	or al, 1
+	mov cr0, eax
+	mov bx, 0x08
+	mov fs, bx			; 4 GiB flat data
+	and al, 0xFE
+	mov cr0, eax
+	xor bx, bx
+	mov fs, bx
+	mov esi, REGION
+	mov eax, [fs:esi]
+	mov [VALUE], eax
+	mov dword [FLAG], FLAG_DONE
+.halt:
+	cli
+	hlt
+	jmp .halt
+align 8
+ap_gdt:		dq 0
+		dq 0x008F92000000FFFF
+ap_gdt_ptr:	dw 15
+		dd AP_BASE + (ap_gdt - ap_code)
+ap_code_end:
+BITS 32
+
+align 16
+		times 512 db 0
+stack_top:
