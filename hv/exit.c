@@ -18,6 +18,7 @@
 #define HC_BIOS_LAST 0x1f
 #define HC_POWEROFF 0x84000008u /* PSCI SYSTEM_OFF */
 
+#define PORT_PCI_CONFIG_ADDRESS 0xCF8 /* a 32-bit register; CF9h is its byte 1 */
 #define PORT_RESET_CONTROL 0xCF9
 #define RESET_CONTROL_RST_CPU 0x04
 #define PORT_KBC_DATA 0x60
@@ -116,7 +117,12 @@ static void handle_io(struct vcpu *v, const struct vmexit *e)
 		return;
 	}
 	if (!io->in) {
-		for (u8 i = 0; i < io->size; i++) {
+		/* A 32-bit write to CF8h is the PCI configuration address (PCI
+		 * configuration mechanism #1) and never reaches CF9h; narrower
+		 * writes there are plain port writes and are checked. */
+		bool pci_address = io->port == PORT_PCI_CONFIG_ADDRESS && io->size == 4;
+
+		for (u8 i = 0; i < io->size && !pci_address; i++) {
 			u8 b = (u8)(val >> (8 * i));
 			const char *how = reset_by_port(v, (u16)(io->port + i), b);
 
