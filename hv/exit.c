@@ -363,6 +363,26 @@ static void handle_cr(struct vcpu *v, const struct vmexit *e)
 	advance(v, e);
 }
 
+/* The watchdog (VMX preemption timer): the guest ran a whole period
+ * without any exit. With interrupts off for WATCHDOG_PERIODS periods in a
+ * row nothing can ever bring it back to Keel: stop it. */
+#define WATCHDOG_PERIODS 3
+
+static void handle_preempt(struct vcpu *v, const struct vmexit *e)
+{
+	(void)e;
+	if (v->ops->interrupts_enabled(v)) {
+		v->stuck_periods = 0;
+		return;
+	}
+	if (++v->stuck_periods < WATCHDOG_PERIODS)
+		return;
+	log_line("guest looped with interrupts off and no exit for %u watchdog periods "
+		 "(rip=0x%llx): stopped", v->stuck_periods,
+		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP));
+	guest_stop(v, STOP_STUCK, 0);
+}
+
 static void handle_nothing(struct vcpu *v, const struct vmexit *e)
 {
 	(void)v;
@@ -396,7 +416,7 @@ static const exit_handler exit_handlers[VMEXIT_KIND_COUNT] = {
 	[VMEXIT_SIPI] = handle_unknown,
 	[VMEXIT_INTR] = handle_nothing,
 	[VMEXIT_NMI] = handle_nothing,
-	[VMEXIT_PREEMPT] = handle_nothing,
+	[VMEXIT_PREEMPT] = handle_preempt,
 	[VMEXIT_INVALID] = handle_unknown,
 };
 
@@ -404,5 +424,7 @@ void exit_dispatch(struct vcpu *v, const struct vmexit *e)
 {
 	exit_handler h = e->kind < VMEXIT_KIND_COUNT ? exit_handlers[e->kind] : handle_unknown;
 
+	if (e->kind != VMEXIT_PREEMPT)
+		v->stuck_periods = 0; /* an exit: the guest is not stuck */
 	h(v, e);
 }

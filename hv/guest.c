@@ -20,6 +20,7 @@ static const char *const stop_names[] = {
 	[STOP_FAULT] = "fault",
 	[STOP_UNHANDLED] = "unhandled-exit",
 	[STOP_ENTRY_FAILED] = "entry-failed",
+	[STOP_STUCK] = "stuck",
 };
 
 /* The one vCPU; owned by guests_run(). */
@@ -136,6 +137,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->guest = &g;
 	v->stop = STOP_NONE;
 	v->kbc_command = 0;
+	v->stuck_periods = 0;
 	v->total_exits = 0;
 	memset(v->exits, 0, sizeof(v->exits));
 	v->ops->vcpu_reset(v, &st);

@@ -49,6 +49,7 @@ enum stop_reason {
 	STOP_FAULT,       /* NPF on Keel's region or unbacked memory */
 	STOP_UNHANDLED,   /* an exit Keel does not handle */
 	STOP_ENTRY_FAILED,
+	STOP_STUCK,       /* looped with interrupts off past the watchdog (VMX) */
 };
 
 struct vcpu;
@@ -94,6 +95,7 @@ struct vcpu {
 	u64 stop_code;
 	bool halted;                          /* waiting in HLT for an interrupt */
 	u8 kbc_command;                       /* the guest's last keyboard-controller command */
+	unsigned stuck_periods;               /* watchdog periods in a row with interrupts off */
 };
 
 static inline u64 vcpu_get_reg(struct vcpu *v, enum vcpu_reg r) { return v->ops->get_reg(v, r); }

@@ -797,14 +797,13 @@ SPIN_SECONDS = 3
 
 
 def test_cli_spin_holds_the_cpu(tmp_path):
-    """A guest that spins with interrupts off keeps the CPU: nothing in the
-    loop exits, so Keel never runs again and the next guest never starts.
-    This is today's documented limit (docs/security.md, "What Keel does not
+    """Under SVM a guest that spins with interrupts off keeps the CPU:
+    nothing in the loop exits and SVM has no preemption timer, so Keel
+    never runs again and the next guest never starts. This is the
+    documented limit on AMD (docs/security.md, "What Keel does not
     protect"), measured here: after the guest's line, SPIN_SECONDS of
     silence with the emulator still running, no stop line and no second
-    boot. A preemption timer (VMX) or an intercepted timer interrupt with
-    a budget (SVM) would let Keel stop such a guest; when that lands, this
-    test must be turned around."""
+    boot. (VT-x: test_cli_spin_stopped_by_watchdog_vmx.)"""
     r = run_qemu(build(tmp_path, [CLI_LOOP, HELLO]), timeout=SPIN_SECONDS)
     assert r.timed_out, f"the spinning guest ended the run\n{r.describe()}"
     assert_line(r, "keel: [CLILOOP.BIN] spinning with interrupts off")
@@ -812,6 +811,20 @@ def test_cli_spin_holds_the_cpu(tmp_path):
     assert_no_line(r, 'keel: guest 1 "CLILOOP.BIN" stop')
     assert_no_line(r, 'keel: guest 2 "HELLO.BIN" start')
     assert boots_of_keel(r) == 1
+
+
+@pytest.mark.bochs
+def test_cli_spin_stopped_by_watchdog_vmx(tmp_path):
+    """Under VT-x the VMX-preemption timer gives Keel the CPU back: after
+    three watchdog periods with interrupts off and no exit the spinning
+    guest stops with reason=stuck and the next guest runs (about 30 s
+    under Bochs, where the TSC counts instructions)."""
+    r = run_bochs(build(tmp_path, [CLI_LOOP, HELLO]), cpu_model=BOCHS_VMX, timeout=BOCHS_TIMEOUT)
+    assert_line(r, "watchdog=preemption-timer")
+    assert_line(r, "keel: guest looped with interrupts off and no exit for 3 watchdog periods")
+    assert stop_of(r, 1, CLI_LOOP)[0] == "stuck", r.describe()
+    assert stop_of(r, 2, HELLO)[:2] == ("exit-code", 0), r.describe()
+    expect_poweroff(r)
 
 
 def test_faulting_guests_hand_over(tmp_path):

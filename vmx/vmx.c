@@ -23,6 +23,12 @@
 #define VMX_BASIC_REVISION(b) ((u32)((b) & VMX_BASIC_REVISION_MASK))
 #define VMX_VPID_GUEST 1
 #define GPMAP_MAX 64
+/* The watchdog period in TSC ticks (hv/exit.c handle_preempt): long enough
+ * for any real stretch with interrupts off (a kernel decompressing itself
+ * under Bochs), short enough to end a stuck guest in about a second on
+ * hardware. */
+#define WATCHDOG_TSC_TICKS (1ull << 29)
+#define VMX_MISC_PREEMPT_RATE(m) ((u32)(m) & 0x1F)
 
 /* Ports and MSRs Keel must see (the same as svm/svm.c's lists, plus what
  * VMX needs to hide itself). */
@@ -48,6 +54,7 @@ void vmx_exit_point(void);
 /* Set once by vmx_init() on the bootstrap CPU. */
 static u64 vmx_basic, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, ept_vpid_cap;
 static bool use_vpid;
+static u32 preempt_value;	/* 0: the CPU has no VMX-preemption timer */
 static struct vmx_vcpu vmx_vcpu0;
 
 static struct vmx_vcpu *to_vmx(struct vcpu *v)
@@ -247,7 +254,11 @@ static int vmx_vcpu_create(struct vcpu *v)
 
 	/* External interrupts and NMIs are not intercepted: the guest owns the
 	 * PIC and APIC. HLT exits (to catch HLT with interrupts off). */
-	pin = control("pin-based", MSR_IA32_VMX_PINBASED_CTLS, 0, 0);
+	pin = control("pin-based", MSR_IA32_VMX_PINBASED_CTLS, 0, PIN_BASED_PREEMPTION_TIMER);
+	/* The timer counts down once every 2^rate TSC ticks (SDM 26.5.1). */
+	if (pin & PIN_BASED_PREEMPTION_TIMER)
+		preempt_value = (u32)(WATCHDOG_TSC_TICKS >>
+				      VMX_MISC_PREEMPT_RATE(rdmsr(MSR_IA32_VMX_MISC)));
 	proc = control("processor-based", MSR_IA32_VMX_PROCBASED_CTLS,
 		       PROC_BASED_HLT_EXITING | PROC_BASED_USE_IO_BITMAPS |
 		       PROC_BASED_USE_MSR_BITMAPS | PROC_BASED_ACTIVATE_SECONDARY, 0);
@@ -295,8 +306,9 @@ static int vmx_vcpu_create(struct vcpu *v)
 	vmwrite(VMCS_CTRL_CR0_GUEST_HOST_MASK, x->cr0_mask);
 	vmwrite(VMCS_CTRL_CR4_GUEST_HOST_MASK, x->cr4_mask);
 	setup_host_state();
-	log_line("vmx controls: pin=0x%x proc=0x%x proc2=0x%x exit=0x%x entry=0x%x vpid=%s",
-		 pin, proc, proc2, exit, x->entry_ctls, use_vpid ? "yes" : "no");
+	log_line("vmx controls: pin=0x%x proc=0x%x proc2=0x%x exit=0x%x entry=0x%x vpid=%s "
+		 "watchdog=%s", pin, proc, proc2, exit, x->entry_ctls, use_vpid ? "yes" : "no",
+		 preempt_value ? "preemption-timer" : "none");
 	v->arch = x;
 	return 0;
 }
@@ -507,6 +519,8 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 	if (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA)
 		entry |= ENTRY_CTRL_IA32E_MODE_GUEST;
 	vmwrite(VMCS_CTRL_ENTRY, entry);
+	if (preempt_value)
+		vmwrite(VMCS_GUEST_PREEMPTION_TIMER, preempt_value);
 	if (!x->checked) {
 		x->checked = true;
 		rule = check_guest_state(x);
