@@ -4,6 +4,7 @@
 #include "cpuid.h"
 #include "guest.h"
 #include "x86.h"
+#include "../lib/format.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
 
@@ -82,22 +83,24 @@ static u64 io_mask(u8 size)
 /* Does writing byte val to port reset the machine? Every way a PC can be
  * reset from a port: the reset control register, the keyboard controller
  * (a pulse command with the reset line, or its output port written with the
- * reset bit low), and system control port A's fast reset. */
+ * reset bit low), and system control port A's fast reset. Returns the
+ * printf format of the log line that says which (its one argument: val),
+ * or NULL. */
 static const char *reset_by_port(struct vcpu *v, u16 port, u8 val)
 {
 	if (port == PORT_RESET_CONTROL && (val & RESET_CONTROL_RST_CPU))
-		return "port 0xcf9";
+		return "port 0xcf9 value 0x%02x";
 	if (port == PORT_SYSCTL_A && (val & SYSCTL_A_FAST_RESET))
-		return "port 0x92 fast reset";
+		return "port 0x92 value 0x%02x (fast reset)";
 	if (port == PORT_KBC_COMMAND) {
 		v->kbc_command = val; /* D1h: the next data byte is the output port */
 		if (val >= KBC_CMD_PULSE_FIRST && !(val & KBC_OUTPUT_RESET_LINE))
-			return "keyboard controller pulse command";
+			return "keyboard controller command 0x%02x";
 	}
 	if (port == PORT_KBC_DATA && v->kbc_command == KBC_CMD_WRITE_OUTPUT) {
 		v->kbc_command = 0;
 		if (!(val & KBC_OUTPUT_RESET_LINE))
-			return "keyboard controller output port";
+			return "keyboard controller output port value 0x%02x";
 	}
 	return NULL;
 }
@@ -125,10 +128,11 @@ static void handle_io(struct vcpu *v, const struct vmexit *e)
 		for (u8 i = 0; i < io->size && !pci_address; i++) {
 			u8 b = (u8)(val >> (8 * i));
 			const char *how = reset_by_port(v, (u16)(io->port + i), b);
+			char what[64];
 
 			if (how) {
-				log_line("guest reset request: %s (port 0x%x value 0x%02x)", how,
-					 io->port + i, b);
+				fmt_snprintf(what, sizeof(what), how, b);
+				log_line("guest reset request: %s", what);
 				guest_stop(v, STOP_RESET, 0);
 				return;
 			}
