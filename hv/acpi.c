@@ -107,3 +107,17 @@ int acpi_hide_aps(u32 bsp_apic_id)
 	}
 	return hidden;
 }
+
+int acpi_pm1_control_ports(u16 ports[2])
+{
+	const struct acpi_header *fadt = acpi_find_table("FACP");
+	const u8 *f = (const u8 *)fadt;
+
+	ports[0] = ports[1] = 0;
+	if (!fadt || fadt->length < 76)
+		return 0;
+	/* FADT PM1a_CNT_BLK at offset 64, PM1b_CNT_BLK at 68 (5.2.9). */
+	ports[0] = (u16)*(const u32 *)(f + 64);
+	ports[1] = (u16)*(const u32 *)(f + 68);
+	return !!ports[0] + !!ports[1];
+}

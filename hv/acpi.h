@@ -21,4 +21,8 @@ const struct acpi_header *acpi_find_table(const char sig[4]);
  * CPU. Returns how many entries it disabled, or -1 without a MADT. */
 int acpi_hide_aps(u32 bsp_apic_id);
 
+/* The FADT's PM1a and PM1b control ports (0 when absent), where an OS asks
+ * for a sleep state -- S5 is power-off. Returns how many are set. */
+int acpi_pm1_control_ports(u16 ports[2]);
+
 #endif

@@ -1,6 +1,7 @@
 /* The common VM-exit dispatcher: one table indexed by exit kind. Handlers
  * reach the guest only through the backend operations. */
 #include "hv.h"
+#include "acpi.h"
 #include "cpuid.h"
 #include "guest.h"
 #include "x86.h"
@@ -29,6 +30,28 @@
 #define KBC_OUTPUT_RESET_LINE 0x01   /* output port bit 0: 0 resets the CPU */
 #define PORT_SYSCTL_A 0x92
 #define SYSCTL_A_FAST_RESET 0x01
+#define PM1_SLP_EN (1u << 13)        /* ACPI 4.8.3.2.1: enter the SLP_TYP state */
+#define PM1_SLP_TYP(v) (((v) >> 10) & 7)
+
+/* The fixed ports both backends put in their I/O permission maps, and the
+ * ACPI PM1 control ports found at start-up (hv_intercepted_ports()). */
+static const u16 fixed_ports[] = { PORT_RESET_CONTROL, PORT_KBC_COMMAND, PORT_KBC_DATA,
+				   PORT_SYSCTL_A };
+/* Set once by hv_intercepted_ports() before the first guest. */
+static u16 pm1_ports[2];
+
+int hv_intercepted_ports(u16 *ports, int max)
+{
+	int n = 0;
+
+	acpi_pm1_control_ports(pm1_ports);
+	for (unsigned i = 0; i < ARRAY_SIZE(fixed_ports) && n < max; i++)
+		ports[n++] = fixed_ports[i];
+	for (int i = 0; i < 2 && n < max; i++)
+		if (pm1_ports[i])
+			ports[n++] = pm1_ports[i];
+	return n;
+}
 
 #define MSR_IA32_FEATURE_CONTROL 0x3A
 #define FEATURE_CONTROL_LOCKED 0x1
@@ -136,6 +159,15 @@ static void handle_io(struct vcpu *v, const struct vmexit *e)
 				guest_stop(v, STOP_RESET, 0);
 				return;
 			}
+		}
+		if ((io->port == pm1_ports[0] || io->port == pm1_ports[1]) && io->port &&
+		    io->size >= 2 && (val & PM1_SLP_EN)) {
+			/* The guest asks for a sleep state (S5 is its power-off):
+			 * the machine is Keel's, so the guest stops here. */
+			log_line("guest asked for ACPI sleep state SLP_TYP=%u (port 0x%x): power off",
+				 PM1_SLP_TYP(val), io->port);
+			guest_stop(v, STOP_POWEROFF, 0);
+			return;
 		}
 		if (io->size == 1)
 			outb(io->port, (u8)val);

@@ -44,6 +44,7 @@ int guest_memmap(struct mem_range *out, int max);
 bool bios_hypercall(struct vcpu *v, u64 fn);
 
 /* The exit dispatcher (hv/exit.c). */
+int hv_intercepted_ports(u16 *ports, int max);
 void exit_dispatch(struct vcpu *v, const struct vmexit *e);
 void guest_stop(struct vcpu *v, enum stop_reason why, u64 code);
 const char *stop_reason_name(enum stop_reason why);

@@ -5,6 +5,7 @@
 #include "../hv/hv.h"
 #include "../hv/bootinfo.h"
 #include "../hv/gpmap.h"
+#include "../hv/guest.h"
 #include "../hv/ptbuild.h"
 #include "../hv/vcpu.h"
 #include "../hv/x86.h"
@@ -23,10 +24,6 @@
 #define MSRPM_PAGES 2 /* 8 KiB: two bits per MSR in three ranges (15.11) */
 #define GPMAP_MAX 64
 
-/* Ports Keel must see: every way to reset the machine from a port (the
- * reset control register, the keyboard controller's command and data
- * ports, system control port A; hv/exit.c reset_by_port). */
-static const u16 intercepted_ports[] = { 0xCF9, 0x64, 0x60, 0x92 };
 /* MSRs Keel must see: EFER (to hide SVME), the SVM control MSRs, and the
  * APIC base (which may not move over Keel's region). */
 static const u32 intercepted_msrs[] = { MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA, MSR_IA32_APIC_BASE };
@@ -117,6 +114,8 @@ static int svm_vcpu_create(struct vcpu *v)
 	struct vmcb_control *c;
 	hpa_t iopm = pages_alloc(IOPM_PAGES, PAGE_SIZE);
 	hpa_t msrpm = pages_alloc(MSRPM_PAGES, PAGE_SIZE);
+	u16 ports[8];
+	int nports;
 
 	s->vmcb_pa = page_alloc();
 	s->host_vmcb_pa = page_alloc();
@@ -125,8 +124,11 @@ static int svm_vcpu_create(struct vcpu *v)
 	s->vmcb = phys_to_virt(s->vmcb_pa);
 	s->iopm = phys_to_virt(iopm);
 	s->msrpm = phys_to_virt(msrpm);
-	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_ports); i++)
-		set_bit8(s->iopm, intercepted_ports[i]);
+	/* Only the ports Keel needs (hv/exit.c): the reset paths and the
+	 * ACPI sleep request; everything else passes through. */
+	nports = hv_intercepted_ports(ports, ARRAY_SIZE(ports));
+	for (int i = 0; i < nports; i++)
+		set_bit8(s->iopm, ports[i]);
 	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_msrs); i++)
 		msrpm_intercept(s->msrpm, intercepted_msrs[i]);
 

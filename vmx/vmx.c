@@ -5,6 +5,7 @@
 #include "../ept/ept.h"
 #include "../hv/bootinfo.h"
 #include "../hv/gpmap.h"
+#include "../hv/guest.h"
 #include "../hv/hv.h"
 #include "../hv/ptbuild.h"
 #include "../hv/vcpu.h"
@@ -30,9 +31,9 @@
 #define WATCHDOG_TSC_TICKS (1ull << 29)
 #define VMX_MISC_PREEMPT_RATE(m) ((u32)(m) & 0x1F)
 
-/* Ports and MSRs Keel must see (the same as svm/svm.c's lists, plus what
- * VMX needs to hide itself). */
-static const u16 intercepted_ports[] = { 0xCF9, 0x64, 0x60, 0x92 };
+/* MSRs Keel must see: the VMX feature control (reads as locked with VMX
+ * off), the APIC base; the capability MSRs are added in vcpu_create. The
+ * ports come from hv_intercepted_ports(), as for SVM. */
 static const u32 intercepted_msrs[] = { MSR_IA32_FEATURE_CONTROL, MSR_IA32_APIC_BASE };
 #define VMX_CAP_MSR_FIRST MSR_IA32_VMX_BASIC
 #define VMX_CAP_MSR_LAST MSR_IA32_VMX_VMFUNC
@@ -235,14 +236,19 @@ static int vmx_vcpu_create(struct vcpu *v)
 	u32 proc2_opt = PROC_BASED2_ENABLE_RDTSCP | PROC_BASED2_ENABLE_INVPCID |
 			PROC_BASED2_ENABLE_XSAVES;
 	u32 pin, proc, proc2, exit;
+	u16 ports[8];
+	int nports;
 
 	x->vmcs_pa = page_alloc();
 	if (!io || !msr || !x->vmcs_pa)
 		return -1;
 	x->io_bitmap = phys_to_virt(io);
 	x->msr_bitmap = phys_to_virt(msr);
-	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_ports); i++)
-		set_bit8(x->io_bitmap, intercepted_ports[i]);
+	/* Only the ports Keel needs (hv/exit.c): the reset paths and the
+	 * ACPI sleep request; everything else passes through. */
+	nports = hv_intercepted_ports(ports, ARRAY_SIZE(ports));
+	for (int i = 0; i < nports; i++)
+		set_bit8(x->io_bitmap, ports[i]);
 	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_msrs); i++)
 		msr_intercept(x->msr_bitmap, intercepted_msrs[i]);
 	for (u32 m = VMX_CAP_MSR_FIRST; m <= VMX_CAP_MSR_LAST; m++)
