@@ -5,29 +5,14 @@
 #include "../hv/guest.h"
 #include "../lib/string.h"
 
-/* Long-mode guests get an identity map of the first 4 GiB in 2 MiB pages
- * at this guest-physical address: PML4, PDPT, four page directories. */
+/* Long-mode guests get an identity map of the first 4 GiB
+ * (guest_identity_map) at this guest-physical address. */
 #define FLAT_PT_BASE 0x1000u
-#define FLAT_PT_PAGES 6
-#define PTE_P 0x1ull
-#define PTE_RW 0x2ull
-#define PTE_PS 0x80ull
+#define FLAT_PT_PAGES GUEST_IDMAP_PAGES
 /* The initial stack: 64 KiB below the image when that is RAM, else the
  * top of this fallback area in conventional memory. */
 #define FLAT_STACK_SIZE 0x10000u
 #define FLAT_STACK_FALLBACK_TOP 0x80000u
-
-static void build_identity_map(void)
-{
-	u64 *pml4 = phys_to_virt(FLAT_PT_BASE), *pdpt = pml4 + 512, *pd = pml4 + 1024;
-
-	memset(pml4, 0, FLAT_PT_PAGES * PAGE_SIZE);
-	pml4[0] = (FLAT_PT_BASE + 0x1000) | PTE_P | PTE_RW;
-	for (int i = 0; i < 4; i++)
-		pdpt[i] = (FLAT_PT_BASE + 0x2000 + i * 0x1000) | PTE_P | PTE_RW;
-	for (u64 i = 0; i < 4 * 512; i++)
-		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
-}
 
 int flat_load(struct guest *g, struct guest_start *st)
 {
@@ -68,7 +53,7 @@ int flat_load(struct guest *g, struct guest_start *st)
 		else
 			st->rsp = FLAT_STACK_FALLBACK_TOP;
 		if (c->mode == CFG_MODE_LONG) {
-			build_identity_map();
+			guest_identity_map(FLAT_PT_BASE);
 			st->cr3 = FLAT_PT_BASE;
 		}
 	}

@@ -26,14 +26,11 @@
 #define LINUX_CMDLINE_MAX 4096u
 #define LINUX_GDT (LINUX_LOW_BASE + 0x2000)
 #define LINUX_PT (LINUX_LOW_BASE + 0x3000)
-#define LINUX_PT_PAGES 6
+#define LINUX_PT_PAGES GUEST_IDMAP_PAGES
 #define LINUX_LOW_SIZE (0x3000 + LINUX_PT_PAGES * PAGE_SIZE)
 
 #define LINUX_DEFAULT_CMDLINE "console=ttyS0"
 
-#define PTE_P 0x1ull
-#define PTE_RW 0x2ull
-#define PTE_PS 0x80ull
 
 /* GDT descriptors (SDM vol. 3, 3.4.5), accessed bit set so the CPU never
  * writes the table: base 0, limit 4 GiB, G=1, DPL 0. */
@@ -53,20 +50,6 @@ static int fail(const struct guest *g, const char *why)
 {
 	log_line("guest %d \"%s\": linux: %s", g->index, g->name, why);
 	return -1;
-}
-
-/* 4 GiB in 2 MiB pages: the kernel, zero page, command line and initrd
- * all lie below 4 GiB, as the 64-bit entry requires them mapped. */
-static void build_identity_map(void)
-{
-	u64 *pml4 = phys_to_virt(LINUX_PT), *pdpt = pml4 + 512, *pd = pml4 + 1024;
-
-	memset(pml4, 0, LINUX_PT_PAGES * PAGE_SIZE);
-	pml4[0] = (LINUX_PT + 0x1000) | PTE_P | PTE_RW;
-	for (u64 i = 0; i < 4; i++)
-		pdpt[i] = (LINUX_PT + 0x2000 + i * 0x1000) | PTE_P | PTE_RW;
-	for (u64 i = 0; i < 4 * 512; i++)
-		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
 }
 
 static void build_gdt(bool long_mode)
@@ -139,7 +122,9 @@ int linux_load(struct guest *g, struct guest_start *st)
 	st->rsp = 0;
 	st->gprs.rsi = LINUX_ZERO_PAGE;
 	if (long_mode) {
-		build_identity_map();
+		/* The 64-bit entry needs the kernel, zero page, command line and
+		 * initrd mapped: all lie below 4 GiB. */
+		guest_identity_map(LINUX_PT);
 		st->mode = CFG_MODE_LONG;
 		st->rip = load + BZ_ENTRY64_OFFSET;
 		st->cr3 = LINUX_PT;

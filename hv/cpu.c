@@ -1,23 +1,16 @@
 /* Which virtualization extension this CPU offers, and whether firmware
  * lets Keel use it. Each "cannot host guests" case gets one reason. */
 #include "hv.h"
+#include "cpuid.h"
+#include "x86.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
 
 /* Intel SDM vol. 3C 23.6 and 23.7; AMD APM vol. 2 15.4. */
-#define CPUID_1_ECX_VMX (1u << 5)
-#define CPUID_1_ECX_SMX (1u << 6)
-#define CPUID_80000001_ECX_SVM (1u << 2)
 #define CPUID_80000001_EDX_LM (1u << 29)
 #define CPUID_8000000A_EDX_NP (1u << 0)
 
-#define MSR_IA32_FEATURE_CONTROL 0x3A
-#define FEATURE_CONTROL_LOCKED (1u << 0)
-#define FEATURE_CONTROL_VMXON_IN_SMX (1u << 1)
-#define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1u << 2)
 
-#define MSR_VM_CR 0xC0010114
-#define VM_CR_SVMDIS (1u << 4)
 
 static void detect_intel(struct cpu_info *ci, u32 ecx1)
 {

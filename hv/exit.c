@@ -53,9 +53,6 @@ int hv_intercepted_ports(u16 *ports, int max)
 	return n;
 }
 
-#define MSR_IA32_FEATURE_CONTROL 0x3A
-#define FEATURE_CONTROL_LOCKED 0x1
-#define MSR_IA32_APIC_BASE 0x1B
 #define APIC_BASE_ADDR_MASK 0x000FFFFFFFFFF000ull
 
 typedef void (*exit_handler)(struct vcpu *v, const struct vmexit *e);

@@ -3,7 +3,9 @@
  * exits are summed up in the log and the next one starts. */
 #include "hv.h"
 #include "bootinfo.h"
+#include "gpmap.h"
 #include "guest.h"
+#include "ptbuild.h"
 #include "../lib/console.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
@@ -60,6 +62,47 @@ int guest_memmap(struct mem_range *out, int max)
 		return -1;
 	memcpy(out, boot_info.map, n * sizeof(*out));
 	return memmap_carve(out, n, max, hv_region.base, hv_region.size);
+}
+
+#define PTE_P 0x1ull
+#define PTE_RW 0x2ull
+#define PTE_PS 0x80ull
+#define GUEST_MAP_MAX 64
+
+void guest_identity_map(gpa_t base)
+{
+	u64 *pml4 = phys_to_virt(base), *pdpt = pml4 + 512, *pd = pml4 + 1024;
+
+	memset(pml4, 0, GUEST_IDMAP_PAGES * PAGE_SIZE);
+	pml4[0] = (base + 0x1000) | PTE_P | PTE_RW;
+	for (u64 i = 0; i < 4; i++)
+		pdpt[i] = (base + 0x2000 + i * 0x1000) | PTE_P | PTE_RW;
+	for (u64 i = 0; i < 4 * 512; i++)
+		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
+}
+
+static hpa_t pt_page_alloc(void *ctx)
+{
+	(void)ctx;
+	return page_alloc();
+}
+
+static void *pt_page_ptr(hpa_t pa, void *ctx)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt)
+{
+	static struct pt_range ranges[GUEST_MAP_MAX];
+	int n = gpmap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
+			    ranges, GUEST_MAP_MAX);
+
+	if (n < 0 || pt_init(b, fmt, pt_page_alloc, pt_page_ptr, NULL) ||
+	    pt_map_ranges(b, ranges, n))
+		return -1;
+	return n;
 }
 
 const void *guest_file(const char *name, u64 *size)

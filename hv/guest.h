@@ -25,6 +25,19 @@ void guests_run(const struct cfg_entry *e, const struct hv_backend *ops)
  * region)? Loaders check every range they write. */
 bool guest_ram(gpa_t gpa, u64 len);
 
+/* An identity map of the first 4 GiB in 2 MiB pages at guest-physical
+ * base (PML4, PDPT, four page directories: GUEST_IDMAP_PAGES pages), for
+ * guests entered in long mode. */
+#define GUEST_IDMAP_PAGES 6
+void guest_identity_map(gpa_t base);
+
+/* Guest-physical memory for a backend: the ranges guests may use (Keel's
+ * region left out) mapped 1:1 in the nested-paging format fmt. Returns
+ * how many ranges were mapped, or -1. */
+struct pt_builder;
+struct pt_format;
+int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt);
+
 /* The loaded file of that name (a Multiboot module from stage 2). */
 const void *guest_file(const char *name, u64 *size);
 

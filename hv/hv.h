@@ -62,6 +62,12 @@ struct cpu_info {
 };
 void cpu_detect(struct cpu_info *ci);
 
+/* Sets bit n of a permission map (I/O and MSR bitmaps, IOPM, MSRPM). */
+static inline void bitmap_set(u8 *map, u32 n)
+{
+	map[n / 8] |= (u8)(1u << (n % 8));
+}
+
 static inline u64 rdmsr(u32 msr)
 {
 	u32 lo, hi;

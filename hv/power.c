@@ -34,28 +34,26 @@ static int find_s5_type(const struct acpi_header *dsdt)
 
 static void acpi_s5(void)
 {
-	const struct acpi_header *fadt = acpi_find_table("FACP"), *dsdt;
+	const struct acpi_header *fadt = acpi_find_table("FACP");
 	const u8 *f = (const u8 *)fadt;
-	u32 pm1a, pm1b, smi_cmd;
+	u16 pm1[2];
+	u32 smi_cmd;
 	int slp;
 
-	if (!fadt || fadt->length < 76)
+	if (!acpi_pm1_control_ports(pm1) || !pm1[0])
 		return;
-	dsdt = phys_to_virt(*(const u32 *)(f + 40));
-	pm1a = *(const u32 *)(f + 64);
-	pm1b = *(const u32 *)(f + 68);
+	slp = find_s5_type(phys_to_virt(*(const u32 *)(f + 40))); /* FADT DSDT */
 	smi_cmd = *(const u32 *)(f + 48);
-	slp = find_s5_type(dsdt);
-	if (slp < 0 || !pm1a)
+	if (slp < 0)
 		return;
-	if (!(inw((u16)pm1a) & PM1_SCI_EN) && smi_cmd) {
+	if (!(inw(pm1[0]) & PM1_SCI_EN) && smi_cmd) {
 		outb((u16)smi_cmd, f[52]); /* ACPI_ENABLE */
-		for (int i = 0; i < 300000 && !(inw((u16)pm1a) & PM1_SCI_EN); i++)
+		for (int i = 0; i < 300000 && !(inw(pm1[0]) & PM1_SCI_EN); i++)
 			io_delay();
 	}
-	outw((u16)pm1a, (u16)(slp << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
-	if (pm1b)
-		outw((u16)pm1b, (u16)(slp << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
+	for (int i = 0; i < 2; i++)
+		if (pm1[i])
+			outw(pm1[i], (u16)(slp << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
 	for (int i = 0; i < 100000; i++)
 		io_delay();
 }

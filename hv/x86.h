@@ -65,6 +65,14 @@
 
 /* EFER (APM 3.1.7, figure 3-8). */
 #define MSR_EFER 0xC0000080u
+#define MSR_IA32_APIC_BASE 0x1Bu      /* SDM 11.4.4 */
+#define MSR_IA32_FEATURE_CONTROL 0x3Au /* SDM 24.7 */
+#define FEATURE_CONTROL_LOCKED (1u << 0)
+#define FEATURE_CONTROL_VMXON_IN_SMX (1u << 1)
+#define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1u << 2)
+#define MSR_VM_CR 0xC0010114u         /* APM 15.30.1 */
+#define VM_CR_SVMDIS (1u << 4)
+#define MSR_VM_HSAVE_PA 0xC0010117u   /* APM 15.30.4 */
 #define EFER_SCE (1ull << 0)     /* system call extensions */
 #define EFER_LME (1ull << 8)     /* long mode enable */
 #define EFER_LMA (1ull << 10)    /* long mode active */

@@ -15,14 +15,10 @@
 #include "exit.h"
 #include "vmcb.h"
 
-#define MSR_VM_CR 0xC0010114
-#define MSR_IA32_APIC_BASE 0x1B
-#define MSR_VM_HSAVE_PA 0xC0010117
 #define CPUID_8000000A_EDX_NRIPS (1u << 3)
 #define SVM_ASID_GUEST 1
 #define IOPM_PAGES 3  /* 12 KiB: one bit per port, plus one page (15.10.1) */
 #define MSRPM_PAGES 2 /* 8 KiB: two bits per MSR in three ranges (15.11) */
-#define GPMAP_MAX 64
 
 /* MSRs Keel must see: EFER (to hide SVME), the SVM control MSRs, and the
  * APIC base (which may not move over Keel's region). */
@@ -73,11 +69,6 @@ static int svm_init(void)
 	return 0;
 }
 
-static void set_bit8(u8 *map, u32 bit)
-{
-	map[bit / 8] |= (u8)(1u << (bit % 8));
-}
-
 /* MSRPM: MSRs 0-1FFFh at byte 0, C0000000h-C0001FFFh at 800h,
  * C0010000h-C0011FFFh at 1000h; read bit then write bit (15.11). */
 static void msrpm_intercept(u8 *msrpm, u32 msr)
@@ -92,20 +83,8 @@ static void msrpm_intercept(u8 *msrpm, u32 msr)
 		base = 0x1000 * 8, msr -= 0xC0010000u;
 	else
 		return;
-	set_bit8(msrpm, base + msr * 2);
-	set_bit8(msrpm, base + msr * 2 + 1);
-}
-
-static hpa_t npt_alloc(void *ctx)
-{
-	(void)ctx;
-	return page_alloc();
-}
-
-static void *npt_ptr(hpa_t pa, void *ctx)
-{
-	(void)ctx;
-	return phys_to_virt(pa);
+	bitmap_set(msrpm, base + msr * 2);
+	bitmap_set(msrpm, base + msr * 2 + 1);
 }
 
 static int svm_vcpu_create(struct vcpu *v)
@@ -128,7 +107,7 @@ static int svm_vcpu_create(struct vcpu *v)
 	 * ACPI sleep request; everything else passes through. */
 	nports = hv_intercepted_ports(ports, ARRAY_SIZE(ports));
 	for (int i = 0; i < nports; i++)
-		set_bit8(s->iopm, ports[i]);
+		bitmap_set(s->iopm, ports[i]);
 	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_msrs); i++)
 		msrpm_intercept(s->msrpm, intercepted_msrs[i]);
 
@@ -156,13 +135,9 @@ static int svm_vcpu_create(struct vcpu *v)
 static int svm_map_memory(struct vcpu *v)
 {
 	struct svm_vcpu *s = to_svm(v);
-	static struct pt_range ranges[GPMAP_MAX];
-	int n;
+	int n = guest_map_memory(&s->npt, &npt_format);
 
-	n = gpmap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
-			ranges, GPMAP_MAX);
-	if (n < 0 || pt_init(&s->npt, &npt_format, npt_alloc, npt_ptr, NULL) ||
-	    pt_map_ranges(&s->npt, ranges, n))
+	if (n < 0)
 		return -1;
 	s->vmcb->control.n_cr3 = s->npt.root;
 	log_line("npt: %d ranges, %u tables, Keel's region unmapped", n, s->npt.tables);

@@ -19,12 +19,7 @@ global svm_vmrun
 
 section .text
 svm_vmrun:
-	push rbx
-	push rbp
-	push r12
-	push r13
-	push r14
-	push r15
+	SAVE_HOST_REGS
 	push rdi			; gprs
 	push rdx			; host_vmcb
 
@@ -54,10 +49,5 @@ svm_vmrun:
 	vmload
 	pop rdi
 
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop rbp
-	pop rbx
+	RESTORE_HOST_REGS
 	ret

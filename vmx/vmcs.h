@@ -11,6 +11,7 @@
 #define KEEL_VMX_VMCS_H
 
 #include "../lib/types.h"
+#include "../hv/x86.h"
 
 /*
  * Field encodings (25.11.2, appendix B). An encoding is a 32-bit value:
@@ -335,12 +336,9 @@
 #define ENTRY_CTRL_LOAD_PKRS		(1u << 22)
 
 /*
- * VMX capability MSRs (appendix A) and IA32_FEATURE_CONTROL (24.7).
+ * VMX capability MSRs (appendix A); IA32_FEATURE_CONTROL and its lock and
+ * VMXON bits are in hv/x86.h, which the core shares (24.7).
  */
-#define MSR_IA32_FEATURE_CONTROL	0x3A
-#define FEATURE_CONTROL_LOCKED		(1u << 0)
-#define FEATURE_CONTROL_VMXON_IN_SMX	(1u << 1)
-#define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1u << 2)
 #define FEATURE_CONTROL_SENTER_LOCAL	(0x7Fu << 8)
 #define FEATURE_CONTROL_SENTER_GLOBAL	(1u << 15)
 #define FEATURE_CONTROL_SGX_LC		(1u << 17)

@@ -21,12 +21,7 @@ VMCS_HOST_RSP	equ 0x6C14
 
 section .text
 vmx_vmenter:
-	push rbx
-	push rbp
-	push r12
-	push r13
-	push r14
-	push r15
+	SAVE_HOST_REGS
 	push rdi			; gprs: the exit point finds it at [rsp]
 
 	mov rax, VMCS_HOST_RSP
@@ -51,16 +46,11 @@ vmx_vmenter:
 .fail:
 	; VMfailInvalid sets CF, VMfailValid sets ZF (SDM 31.2).
 	mov eax, 2
-	jnc .failed
+	jnc .restore
 	mov eax, 1
-.failed:
+.restore:				; also the exit point's way back to C
 	pop rdi
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop rbp
-	pop rbx
+	RESTORE_HOST_REGS
 	ret
 
 ; A VM exit arrives here with RSP = HOST_RSP (the frame above) and every
@@ -73,11 +63,4 @@ vmx_exit_point:
 	pop rax
 	mov [rdi + GPR_RDI], rax
 	xor eax, eax
-	pop rdi
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop rbp
-	pop rbx
-	ret
+	jmp vmx_vmenter.restore

@@ -18,12 +18,10 @@
 #include "vmcs.h"
 
 #define MSR_IA32_PAT 0x277
-#define MSR_IA32_APIC_BASE 0x1B
 #define MSR_FS_BASE 0xC0000100
 #define MSR_GS_BASE 0xC0000101
 #define VMX_BASIC_REVISION(b) ((u32)((b) & VMX_BASIC_REVISION_MASK))
 #define VMX_VPID_GUEST 1
-#define GPMAP_MAX 64
 /* The watchdog period in TSC ticks (hv/exit.c handle_preempt): long enough
  * for any real stretch with interrupts off (a kernel decompressing itself
  * under Bochs), short enough to end a stuck guest in about a second on
@@ -44,6 +42,7 @@ struct vmx_vcpu {
 	u8 *msr_bitmap;      /* 4 KiB */
 	struct pt_builder ept;
 	u32 entry_ctls;      /* without IA32E_MODE_GUEST, set per entry */
+	u32 entry_written;   /* what VMCS_CTRL_ENTRY holds now */
 	u64 cr0_mask, cr4_mask;
 	bool launched;
 	bool checked;        /* Keel's guest-state check ran for this guest */
@@ -176,19 +175,14 @@ static u32 control(const char *name, u32 msr, u32 want, u32 optional)
 	return out;
 }
 
-static void set_bit8(u8 *map, u32 bit)
-{
-	map[bit / 8] |= (u8)(1u << (bit % 8));
-}
-
 /* MSR bitmap: read-low at 0, read-high at 1024, write-low at 2048,
  * write-high at 3072 (SDM 25.6.9). */
 static void msr_intercept(u8 *bm, u32 msr)
 {
 	u32 bit = msr & 0x1FFF, high = msr >= 0xC0000000u ? 1024 : 0;
 
-	set_bit8(bm, (high + 0) * 8 + bit);
-	set_bit8(bm, (high + 2048) * 8 + bit);
+	bitmap_set(bm, (high + 0) * 8 + bit);
+	bitmap_set(bm, (high + 2048) * 8 + bit);
 }
 
 static void setup_host_state(void)
@@ -248,7 +242,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	 * ACPI sleep request; everything else passes through. */
 	nports = hv_intercepted_ports(ports, ARRAY_SIZE(ports));
 	for (int i = 0; i < nports; i++)
-		set_bit8(x->io_bitmap, ports[i]);
+		bitmap_set(x->io_bitmap, ports[i]);
 	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_msrs); i++)
 		msr_intercept(x->msr_bitmap, intercepted_msrs[i]);
 	for (u32 m = VMX_CAP_MSR_FIRST; m <= VMX_CAP_MSR_LAST; m++)
@@ -297,6 +291,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	vmwrite(VMCS_CTRL_PROC_BASED2, proc2);
 	vmwrite(VMCS_CTRL_EXIT, exit);
 	vmwrite(VMCS_CTRL_ENTRY, x->entry_ctls);
+	x->entry_written = x->entry_ctls;
 	vmwrite(VMCS_CTRL_EXCEPTION_BITMAP, 0);
 	vmwrite(VMCS_CTRL_IO_BITMAP_A, io);
 	vmwrite(VMCS_CTRL_IO_BITMAP_B, io + PAGE_SIZE);
@@ -319,28 +314,12 @@ static int vmx_vcpu_create(struct vcpu *v)
 	return 0;
 }
 
-static hpa_t ept_alloc(void *ctx)
-{
-	(void)ctx;
-	return page_alloc();
-}
-
-static void *ept_ptr(hpa_t pa, void *ctx)
-{
-	(void)ctx;
-	return phys_to_virt(pa);
-}
-
 static int vmx_map_memory(struct vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
-	static struct pt_range ranges[GPMAP_MAX];
-	int n;
+	int n = guest_map_memory(&x->ept, &ept_format);
 
-	n = gpmap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
-			ranges, GPMAP_MAX);
-	if (n < 0 || pt_init(&x->ept, &ept_format, ept_alloc, ept_ptr, NULL) ||
-	    pt_map_ranges(&x->ept, ranges, n))
+	if (n < 0)
 		return -1;
 	vmwrite(VMCS_CTRL_EPT_POINTER, ept_eptp(x->ept.root));
 	log_line("ept: %d ranges, %u tables, Keel's region unmapped", n, x->ept.tables);
@@ -524,7 +503,10 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 	/* SDM 26.2.4: "IA-32e mode guest" must equal the guest's EFER.LMA. */
 	if (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA)
 		entry |= ENTRY_CTRL_IA32E_MODE_GUEST;
-	vmwrite(VMCS_CTRL_ENTRY, entry);
+	if (entry != x->entry_written) {
+		vmwrite(VMCS_CTRL_ENTRY, entry);
+		x->entry_written = entry;
+	}
 	if (preempt_value)
 		vmwrite(VMCS_GUEST_PREEMPTION_TIMER, preempt_value);
 	if (!x->checked) {
