@@ -49,6 +49,7 @@ const struct pt_format ept_format = {
 	.present = ept_present,
 	.is_leaf = ept_is_leaf,
 	.addr_mask = EPT_ADDR_MASK,
+	.write_bit = EPT_WRITE,
 	.large_1g = false,
 };
 

@@ -4,6 +4,7 @@
 #include "acpi.h"
 #include "cpuid.h"
 #include "guest.h"
+#include "lapic.h"
 #include "x86.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
@@ -52,8 +53,6 @@ int hv_intercepted_ports(u16 *ports, int max)
 			ports[n++] = pm1_ports[i];
 	return n;
 }
-
-#define APIC_BASE_ADDR_MASK 0x000FFFFFFFFFF000ull
 
 typedef void (*exit_handler)(struct vcpu *v, const struct vmexit *e);
 
@@ -191,26 +190,54 @@ static void msr_result(struct vcpu *v, u64 val)
 	vcpu_set_reg(v, VCPU_RDX, val >> 32);
 }
 
-/* The local APIC is the guest's, but its registers must never be moved
- * over Keel's region: Keel's own accesses there would reach the APIC. */
+#define APIC_MODE(v) ((v) & (APIC_BASE_EN | APIC_BASE_EXTD))
+#define APIC_XAPIC APIC_BASE_EN
+#define APIC_X2APIC (APIC_BASE_EN | APIC_BASE_EXTD)
+#define CPUID_1_ECX_X2APIC (1u << 21)
+
+/* May the APIC go from mode cur to mode next (SDM 11.12.5, figure
+ * 11-27)? Disabled and xAPIC both ways, xAPIC to x2APIC, x2APIC to
+ * disabled; the mode itself is the guest's. */
+static bool apic_mode_change_ok(u64 cur, u64 next)
+{
+	u32 a, b, c, d;
+
+	if (cur == next || (next == 0 && cur != 0))
+		return true;
+	if (cur == 0)
+		return next == APIC_XAPIC;
+	if (next != APIC_X2APIC)
+		return false;
+	cpuid(1, 0, &a, &b, &c, &d);
+	return c & CPUID_1_ECX_X2APIC;
+}
+
+/* The local APIC is the guest's, but its page may not move: the EPT/NPT
+ * write-protect that page (hv/lapic.c), and over Keel's region Keel's
+ * own accesses would reach the APIC. Anything the CPU would refuse is
+ * #GP here rather than a fault in Keel. */
 static void handle_apic_base(struct vcpu *v, const struct vmexit *e)
 {
-	u64 val, base;
+	u64 val, cur = rdmsr(MSR_IA32_APIC_BASE);
 
 	if (!e->msr.write) {
-		msr_result(v, rdmsr(MSR_IA32_APIC_BASE));
+		msr_result(v, cur);
 		advance(v, e);
 		return;
 	}
 	val = (vcpu_get_reg(v, VCPU_RDX) << 32) | (u32)vcpu_get_reg(v, VCPU_RAX);
-	base = val & APIC_BASE_ADDR_MASK;
-	if (base < hv_region.base + hv_region.size && hv_region.base < base + PAGE_SIZE) {
-		log_line("guest tried to move its local APIC to 0x%llx, inside Keel's region: #GP",
-			 (unsigned long long)base);
+	if ((val & APIC_BASE_ADDR_MASK) != (cur & APIC_BASE_ADDR_MASK)) {
+		log_line("guest tried to move its local APIC to 0x%llx: #GP",
+			 (unsigned long long)(val & APIC_BASE_ADDR_MASK));
 		inject_gp(v);
 		return;
 	}
-	wrmsr(MSR_IA32_APIC_BASE, val);
+	if ((val & ~(APIC_BASE_ADDR_MASK | APIC_BASE_BSP | APIC_BASE_EN | APIC_BASE_EXTD)) ||
+	    !apic_mode_change_ok(APIC_MODE(cur), APIC_MODE(val))) {
+		inject_gp(v);
+		return;
+	}
+	wrmsr(MSR_IA32_APIC_BASE, (val & ~APIC_BASE_BSP) | (cur & APIC_BASE_BSP));
 	advance(v, e);
 }
 
@@ -231,6 +258,10 @@ static void handle_msr(struct vcpu *v, const struct vmexit *e)
 	}
 	if (msr == MSR_IA32_APIC_BASE) {
 		handle_apic_base(v, e);
+		return;
+	}
+	if (msr == MSR_X2APIC_ICR) {
+		lapic_x2apic_icr(v, e);
 		return;
 	}
 	if (msr != MSR_EFER) {
@@ -322,6 +353,8 @@ static void handle_npf(struct vcpu *v, const struct vmexit *e)
 	gpa_t gpa = e->npf.gpa;
 	bool keel = gpa >= hv_region.base && gpa - hv_region.base < hv_region.size;
 
+	if (lapic_npf(v, e))
+		return;
 	log_line("guest %s at 0x%llx (%s) rip=0x%llx: stopped",
 		 e->npf.exec ? "fetch" : e->npf.write ? "write" : "read",
 		 (unsigned long long)gpa, keel ? "Keel's region" : "no memory there",

@@ -13,6 +13,7 @@
  * (an EPT violation or an NPF exit), never a read of Keel's memory. The
  * region wins over every other rule, the first MiB included. */
 #include "gpmap.h"
+#include "../lib/string.h"
 
 #define PAGE 4096u
 
@@ -139,4 +140,35 @@ int gpmap_build(const struct mem_range *map, int n, hpa_t region,
 	if (emit(&o, cursor, top, PT_MEM_UC))
 		return -1;
 	return o.n;
+}
+
+int gpmap_isolate_page(struct pt_range *r, int n, int max, u64 page)
+{
+	int i, extra;
+
+	page = ALIGN_DOWN(page, PAGE);
+	for (i = 0; i < n; i++)
+		if (page >= r[i].base && page - r[i].base < r[i].len)
+			break;
+	if (i == n)
+		return n;
+	/* Up to two new ranges: the part before the page and the part after. */
+	extra = (page > r[i].base) + (page + PAGE < r[i].base + r[i].len);
+	if (n + extra > max)
+		return -1;
+	memmove(&r[i + 1 + extra], &r[i + 1], (size_t)(n - i - 1) * sizeof(*r));
+	if (page > r[i].base) {
+		r[i + 1] = r[i];
+		r[i].len = page - r[i].base;
+		i++;
+		r[i].base = page;
+		r[i].len -= r[i - 1].len;
+	}
+	if (page + PAGE < r[i].base + r[i].len) {
+		r[i + 1] = r[i];
+		r[i + 1].base = page + PAGE;
+		r[i + 1].len = r[i].base + r[i].len - (page + PAGE);
+	}
+	r[i].len = PAGE;
+	return n + extra;
 }

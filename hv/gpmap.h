@@ -21,4 +21,10 @@
 int gpmap_build(const struct mem_range *map, int n, hpa_t region,
 		u64 region_size, struct pt_range *out, int max);
 
+/* Splits the range of r[0..n) that holds the 4 KiB page at page so the
+ * page is a range of its own, which pt_map_identity() then maps with a
+ * 4 KiB leaf (for pt_write_protect()). Returns the new count, n when no
+ * range holds the page, or -1 when max is too small. */
+int gpmap_isolate_page(struct pt_range *r, int n, int max, u64 page);
+
 #endif

@@ -5,6 +5,7 @@
 #include "bootinfo.h"
 #include "gpmap.h"
 #include "guest.h"
+#include "lapic.h"
 #include "ptbuild.h"
 #include "../lib/console.h"
 #include "../lib/format.h"
@@ -93,14 +94,19 @@ static void *pt_page_ptr(hpa_t pa, void *ctx)
 	return phys_to_virt(pa);
 }
 
-int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt)
+int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8 *hypercall)
 {
 	static struct pt_range ranges[GUEST_MAP_MAX];
 	int n = gpmap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
 			    ranges, GUEST_MAP_MAX);
 
+	/* The APIC page on a 4 KiB leaf of its own, without write access:
+	 * each write goes through hv/lapic.c. */
+	(void)hypercall;
+	if (n >= 0)
+		n = gpmap_isolate_page(ranges, n, GUEST_MAP_MAX, lapic_page());
 	if (n < 0 || pt_init(b, fmt, pt_page_alloc, pt_page_ptr, NULL) ||
-	    pt_map_ranges(b, ranges, n))
+	    pt_map_ranges(b, ranges, n) || pt_set_page(b, lapic_page(), lapic_page(), false))
 		return -1;
 	return n;
 }
@@ -181,6 +187,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->stop = STOP_NONE;
 	v->kbc_command = 0;
 	v->stuck_periods = 0;
+	v->ipi_refused = false;
 	v->total_exits = 0;
 	memset(v->exits, 0, sizeof(v->exits));
 	v->ops->vcpu_reset(v, &st);

@@ -32,11 +32,11 @@ bool guest_ram(gpa_t gpa, u64 len);
 void guest_identity_map(gpa_t base);
 
 /* Guest-physical memory for a backend: the ranges guests may use (Keel's
- * region left out) mapped 1:1 in the nested-paging format fmt. Returns
- * how many ranges were mapped, or -1. */
+ * region left out) mapped 1:1 in the nested-paging format fmt, except the
+ * APIC page (read-only). Returns how many ranges were mapped, or -1. */
 struct pt_builder;
 struct pt_format;
-int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt);
+int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8 *hypercall);
 
 /* The loaded file of that name (a Multiboot module from stage 2). */
 const void *guest_file(const char *name, u64 *size);

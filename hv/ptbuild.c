@@ -128,34 +128,60 @@ int pt_map_ranges(struct pt_builder *b, const struct pt_range *r, int n)
 	return 0;
 }
 
-int pt_walk(const struct pt_builder *b, u64 gpa, hpa_t *pa, int *level,
-	    u64 *entry)
+/* The leaf entry that maps gpa, and its level in *level; NULL when
+ * nothing does. */
+static u64 *leaf_of(const struct pt_builder *b, u64 gpa, int *level)
 {
 	const struct pt_format *fmt = b->fmt;
-	const u64 *table;
+	u64 *table;
 	int l;
 
 	if (!b->root || gpa >= PT_ADDR_LIMIT)
-		return -1;
+		return NULL;
 	table = table_ptr(b, b->root);
 	for (l = PT_LEVELS; l >= 1; l--) {
-		u64 e = table[level_index(gpa, l)];
-		u64 off = level_size(l) - 1;
+		u64 *e = &table[level_index(gpa, l)];
 
-		if (!fmt->present(e))
-			return -1;
-		if (l == 1 || fmt->is_leaf(e, l)) {
-			/* Bits below the page size are flags (the large-page
-			 * PAT bit on NPT) or reserved, never address. */
-			if (pa)
-				*pa = (e & fmt->addr_mask & ~off) | (gpa & off);
-			if (level)
-				*level = l;
-			if (entry)
-				*entry = e;
-			return 0;
+		if (!fmt->present(*e))
+			return NULL;
+		if (l == 1 || fmt->is_leaf(*e, l)) {
+			*level = l;
+			return e;
 		}
-		table = table_ptr(b, e & fmt->addr_mask);
+		table = table_ptr(b, *e & fmt->addr_mask);
 	}
-	return -1;
+	return NULL;
+}
+
+int pt_walk(const struct pt_builder *b, u64 gpa, hpa_t *pa, int *level,
+	    u64 *entry)
+{
+	int l;
+	u64 *e = leaf_of(b, gpa, &l);
+	u64 off;
+
+	if (!e)
+		return -1;
+	off = level_size(l) - 1;
+	/* Bits below the page size are flags (the large-page PAT bit on
+	 * NPT) or reserved, never address. */
+	if (pa)
+		*pa = (*e & b->fmt->addr_mask & ~off) | (gpa & off);
+	if (level)
+		*level = l;
+	if (entry)
+		*entry = *e;
+	return 0;
+}
+
+int pt_set_page(struct pt_builder *b, u64 gpa, hpa_t pa, bool writable)
+{
+	const struct pt_format *fmt = b->fmt;
+	int l;
+	u64 *e = leaf_of(b, gpa, &l);
+
+	if (!e || l != 1 || (pa & (PT_PAGE_SIZE - 1)) || (pa & ~fmt->addr_mask))
+		return -1;
+	*e = (*e & ~fmt->addr_mask & ~fmt->write_bit) | pa | (writable ? fmt->write_bit : 0);
+	return 0;
 }

@@ -37,6 +37,7 @@ struct pt_format {
 	/* A present entry at this level is a leaf; level 1 entries always are. */
 	bool (*is_leaf)(u64 entry, int level);
 	u64 addr_mask;					/* bits holding the address */
+	u64 write_bit;					/* a leaf allows writes */
 	bool large_1g;					/* 1 GiB leaves allowed */
 };
 
@@ -75,5 +76,11 @@ int pt_map_ranges(struct pt_builder *b, const struct pt_range *r, int n);
  * entry) when gpa is mapped, -1 otherwise. Any output may be NULL. */
 int pt_walk(const struct pt_builder *b, u64 gpa, hpa_t *pa, int *level,
 	    u64 *entry);
+
+/* Changes the 4 KiB leaf that maps gpa (its memory type stays): it maps
+ * host page pa, with write permission or without (a guest write is then a
+ * nested-page fault: hv/lapic.c). Returns 0, or -1 when gpa is not mapped
+ * by a 4 KiB leaf or pa is not a page address. */
+int pt_set_page(struct pt_builder *b, u64 gpa, hpa_t pa, bool writable);
 
 #endif

@@ -19,6 +19,9 @@ enum vcpu_reg {
 	VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX, VCPU_RSP, VCPU_RBP, VCPU_RSI, VCPU_RDI,
 	VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11, VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15,
 	VCPU_RIP, VCPU_RFLAGS, VCPU_CR0, VCPU_CR3, VCPU_CR4, VCPU_EFER,
+	/* Read-only: the code segment's base, and its default size in bits
+	 * (16, 32, or 64 in IA-32e mode with CS.L), to fetch an instruction. */
+	VCPU_CS_BASE, VCPU_CS_BITS,
 	VCPU_REG_COUNT
 };
 
@@ -96,6 +99,7 @@ struct vcpu {
 	bool halted;                          /* waiting in HLT for an interrupt */
 	u8 kbc_command;                       /* the guest's last keyboard-controller command */
 	unsigned stuck_periods;               /* watchdog periods in a row with interrupts off */
+	bool ipi_refused;                     /* an IPI to other CPUs was refused (and logged) */
 };
 
 static inline u64 vcpu_get_reg(struct vcpu *v, enum vcpu_reg r) { return v->ops->get_reg(v, r); }

@@ -66,6 +66,13 @@
 /* EFER (APM 3.1.7, figure 3-8). */
 #define MSR_EFER 0xC0000080u
 #define MSR_IA32_APIC_BASE 0x1Bu      /* SDM 11.4.4 */
+#define APIC_BASE_BSP (1ull << 8)
+#define APIC_BASE_EXTD (1ull << 10)   /* x2APIC mode (SDM 11.12.1) */
+#define APIC_BASE_EN (1ull << 11)
+#define APIC_BASE_ADDR_MASK 0x000FFFFFFFFFF000ull
+#define MSR_X2APIC_ID 0x802u          /* SDM 11.12.1.2 */
+#define MSR_X2APIC_LDR 0x80Du
+#define MSR_X2APIC_ICR 0x830u
 #define MSR_IA32_FEATURE_CONTROL 0x3Au /* SDM 24.7 */
 #define FEATURE_CONTROL_LOCKED (1u << 0)
 #define FEATURE_CONTROL_VMXON_IN_SMX (1u << 1)

@@ -53,5 +53,6 @@ const struct pt_format npt_format = {
 	.present = npt_present,
 	.is_leaf = npt_is_leaf,
 	.addr_mask = NPT_PTE_ADDR_MASK,
+	.write_bit = NPT_PTE_RW,
 	.large_1g = false,
 };

@@ -22,7 +22,8 @@
 
 /* MSRs Keel must see: EFER (to hide SVME), the SVM control MSRs, and the
  * APIC base (which may not move over Keel's region). */
-static const u32 intercepted_msrs[] = { MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA, MSR_IA32_APIC_BASE };
+static const u32 intercepted_msrs[] = { MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA, MSR_IA32_APIC_BASE,
+					 MSR_X2APIC_ICR };
 
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -135,7 +136,7 @@ static int svm_vcpu_create(struct vcpu *v)
 static int svm_map_memory(struct vcpu *v)
 {
 	struct svm_vcpu *s = to_svm(v);
-	int n = guest_map_memory(&s->npt, &npt_format);
+	int n = guest_map_memory(&s->npt, &npt_format, v->ops->hypercall_insn);
 
 	if (n < 0)
 		return -1;
@@ -262,6 +263,11 @@ static u64 svm_get_reg(struct vcpu *v, enum vcpu_reg r)
 	case VCPU_CR3: return g->cr3;
 	case VCPU_CR4: return g->cr4;
 	case VCPU_EFER: return g->efer & ~EFER_SVME; /* hidden from the guest */
+	case VCPU_CS_BASE: return g->cs.base;
+	case VCPU_CS_BITS:
+		if ((g->efer & EFER_LMA) && (g->cs.attrib & SVM_SEG_L))
+			return 64;
+		return (g->cr0 & CR0_PE) && (g->cs.attrib & SVM_SEG_DB) ? 32 : 16;
 	default: return ((u64 *)&v->gprs)[r];
 	}
 }
@@ -279,6 +285,7 @@ static void svm_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	case VCPU_CR3: g->cr3 = val; break;
 	case VCPU_CR4: g->cr4 = val; break;
 	case VCPU_EFER: g->efer = val | EFER_SVME; break;
+	case VCPU_CS_BASE: case VCPU_CS_BITS: case VCPU_REG_COUNT: break;
 	default: ((u64 *)&v->gprs)[r] = val; break;
 	}
 }

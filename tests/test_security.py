@@ -503,9 +503,9 @@ def test_guest_output_cannot_forge_log_lines(tmp_path_factory):
     assert not [ln for ln in r.log.splitlines() if ln.startswith("keel: FATAL: forged")]
 
 
-SIPI_BUG = (
-    "KEEL-SEC-4 (docs/security.md): APs are not parked; the guest's INIT-SIPI starts an AP "
-    "outside Keel that reads Keel's region")
+# KEEL-SEC-4 (docs/security.md), fixed: the guest's INIT-SIPI started an AP
+# outside Keel that read Keel's region. Keel now writes the guest's ICR
+# itself and drops every IPI that would reach another CPU (hv/ipi.c).
 
 
 def sipi_guest(region):
@@ -518,10 +518,11 @@ def check_sipi(r, guest):
     reason, code, block = stop_of(r, 1, guest)
     assert (reason, code) == ("exit-code", 0), \
         f"an AP ran the guest's code outside Keel\n{r.describe()}"
+    refused = [ln for ln in block if "IPI to other CPUs refused" in ln]
+    assert len(refused) == 1, f"one refusal logged for three IPIs\n{r.describe()}"
     assert stop_of(r, 2, HELLO)[:2] == ("exit-code", 0), r.describe()
 
 
-@pytest.mark.xfail(strict=True, reason=SIPI_BUG)
 def test_sipi_cannot_start_aps_qemu(tmp_path, tmp_path_factory):
     """With two CPUs, the guest's INIT-SIPI-SIPI to all other CPUs must not
     start one at guest code."""
@@ -532,7 +533,6 @@ def test_sipi_cannot_start_aps_qemu(tmp_path, tmp_path_factory):
 
 
 @pytest.mark.bochs
-@pytest.mark.xfail(strict=True, reason=SIPI_BUG)
 def test_sipi_cannot_start_aps_bochs(tmp_path, tmp_path_factory, monkeypatch):
     """The same under Bochs' Skylake-X with 'cpu: count=2' (tests/bochsrc.in
     with the count added, through a copy of the template)."""
@@ -549,6 +549,35 @@ def test_sipi_cannot_start_aps_bochs(tmp_path, tmp_path_factory, monkeypatch):
     check_sipi(r, g)
 
 
+LAPIC = Guest("lapic_writes.asm", "LAPIC.BIN", 0x100000, "long",
+              label="local APIC writes through Keel")
+
+
+def check_lapic(r):
+    """tests/guests/lapic_writes.asm: 13 checks of APIC writes Keel does for
+    the guest, then an INC it does not emulate, which stops the guest."""
+    ended_cleanly(r)
+    reason, code, block = stop_of(r, 1, LAPIC)
+    assert (reason, code) != ("exit-code", 77), \
+        f"Keel let an APIC write it cannot decode through\n{r.describe()}"
+    assert reason == "fault", f"check {code} failed (tests/guests/lapic_writes.asm)\n{r.describe()}"
+    assert "keel: [LAPIC.BIN] lapic: 13 checks" in block, r.describe()
+    assert any("does not emulate" in ln and "ff 83 80 00 00 00" in ln for ln in block), r.describe()
+    refused = [ln for ln in block if "IPI to other CPUs refused" in ln]
+    assert len(refused) == 1, f"two IPIs to other CPUs, one line\n{r.describe()}"
+    assert stop_of(r, 2, HELLO)[:2] == ("exit-code", 0), r.describe()
+
+
+def test_lapic_writes_qemu(tmp_path):
+    check_lapic(run_qemu(build(tmp_path, [LAPIC, HELLO]), timeout=QEMU_TIMEOUT))
+
+
+@pytest.mark.bochs
+def test_lapic_writes_bochs(tmp_path):
+    check_lapic(run_bochs(build(tmp_path, [LAPIC, HELLO]), cpu_model=BOCHS_VMX,
+                          timeout=BOCHS_TIMEOUT))
+
+
 INIT_SELF = Guest("isolation_init_self.asm", "INIT.BIN", 0x100000, "protected",
                   label="INIT to itself")
 
@@ -557,22 +586,19 @@ def check_init_self(r):
     ended_cleanly(r)
     assert boots_of_keel(r) == 1, \
         f"Keel started twice: the guest's INIT reset the machine\n{r.describe()}"
-    reason, code, _ = stop_of(r, 1, INIT_SELF)
-    assert reason != "exit-code", r.describe()
+    reason, code, block = stop_of(r, 1, INIT_SELF)
+    assert reason == "reset", r.describe()
+    assert any("guest reset request: INIT IPI to its own CPU" in ln for ln in block), r.describe()
     assert stop_of(r, 2, HELLO)[:2] == ("exit-code", 0), \
         f"the guest after the INIT did not run\n{r.describe()}"
     expect_poweroff(r)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "KEEL-SEC-5 (docs/security.md): SVM does not intercept INIT; a guest's INIT to itself reboots the machine"))
 def test_self_init_stays_in_keel_qemu(tmp_path):
     check_init_self(run_qemu(build(tmp_path, [INIT_SELF, HELLO]), timeout=QEMU_TIMEOUT))
 
 
 @pytest.mark.bochs
-@pytest.mark.xfail(strict=True, reason=(
-    "KEEL-SEC-5 (docs/security.md): on VMX the guest's INIT stays pending and also stops the next guest"))
 def test_self_init_stays_in_keel_bochs(tmp_path):
     check_init_self(run_bochs(build(tmp_path, [INIT_SELF, HELLO]), cpu_model=BOCHS_VMX,
                               timeout=BOCHS_TIMEOUT))

@@ -93,8 +93,9 @@ EXIT_REASONS = {
     "cr": "VMX: CR0/CR4 bits under the guest/host masks, CR3 where the CPU forces it",
     "xsetbv": "XSETBV (VMX exits unconditionally): checked and done for the guest",
     "invd": "INVD, done as WBINVD so that Keel's own data survives",
-    "npf": "nested-page fault / EPT violation: an access outside guest memory "
-           "(Keel's region or a hole); the guest is stopped",
+    "npf": "nested-page fault / EPT violation: nearly all are writes to the local APIC "
+           "(EOI, timer), which Keel does itself so that no IPI reaches another CPU "
+           "(hv/lapic.c); an access outside guest memory stops the guest",
     "exception": "intercepted exceptions (none are intercepted today)",
     "hypercall": "VMCALL/VMMCALL: Keel's services (log, exit, next, power off; the BIOS "
                  "shim's INT 13h/15h requests)",

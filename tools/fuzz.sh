@@ -28,6 +28,7 @@ sources() {
 	mbload) echo guest/mbload.c lib/multiboot.c lib/memmap.c lib/format.c ;;
 	memmap) echo lib/memmap.c hv/gpmap.c ;;
 	bzimage) echo guest/bzimage.c lib/memmap.c lib/format.c ;;
+	apic) echo hv/insn.c hv/gva.c hv/ipi.c ;;
 	*) echo "fuzz.sh: no source list for harness '$1'" >&2; exit 2 ;;
 	esac
 }

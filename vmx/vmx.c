@@ -32,7 +32,8 @@
 /* MSRs Keel must see: the VMX feature control (reads as locked with VMX
  * off), the APIC base; the capability MSRs are added in vcpu_create. The
  * ports come from hv_intercepted_ports(), as for SVM. */
-static const u32 intercepted_msrs[] = { MSR_IA32_FEATURE_CONTROL, MSR_IA32_APIC_BASE };
+static const u32 intercepted_msrs[] = { MSR_IA32_FEATURE_CONTROL, MSR_IA32_APIC_BASE,
+					 MSR_X2APIC_ICR };
 #define VMX_CAP_MSR_FIRST MSR_IA32_VMX_BASIC
 #define VMX_CAP_MSR_LAST MSR_IA32_VMX_VMFUNC
 
@@ -317,7 +318,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 static int vmx_map_memory(struct vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
-	int n = guest_map_memory(&x->ept, &ept_format);
+	int n = guest_map_memory(&x->ept, &ept_format, v->ops->hypercall_insn);
 
 	if (n < 0)
 		return -1;
@@ -571,6 +572,14 @@ static u64 vmx_get_reg(struct vcpu *v, enum vcpu_reg r)
 		return (vmread(VMCS_GUEST_CR4) & ~x->cr4_mask) |
 		       (vmread(VMCS_CTRL_CR4_READ_SHADOW) & x->cr4_mask);
 	case VCPU_EFER: return vmread(VMCS_GUEST_IA32_EFER);
+	case VCPU_CS_BASE: return vmread(VMCS_GUEST_CS_BASE);
+	case VCPU_CS_BITS: {
+		u64 ar = vmread(VMCS_GUEST_CS_ACCESS_RIGHTS);
+
+		if ((vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (ar & VMX_AR_L))
+			return 64;
+		return (vmread(VMCS_GUEST_CR0) & CR0_PE) && (ar & VMX_AR_DB) ? 32 : 16;
+	}
 	default: return ((u64 *)&v->gprs)[r];
 	}
 }
@@ -598,6 +607,7 @@ static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	case VCPU_CR3: vmwrite(VMCS_GUEST_CR3, val); break;
 	case VCPU_CR4: set_cr4(x, val); break;
 	case VCPU_EFER: vmwrite(VMCS_GUEST_IA32_EFER, val); break;
+	case VCPU_CS_BASE: case VCPU_CS_BITS: case VCPU_REG_COUNT: break;
 	default: ((u64 *)&v->gprs)[r] = val; break;
 	}
 }

@@ -420,6 +420,50 @@ static void test_max_too_small(void **state)
 	assert_int_equal(gpmap_build(qemu_512, 6, 0, 0, out, -1), -1);
 }
 
+/* The APIC page split out of its range: in the middle (three ranges), at
+ * either end (two), a range of one page (unchanged), a page no range
+ * holds (unchanged), and no room (-1, nothing written). */
+static void test_isolate_page(void **state)
+{
+	static struct pt_range r[6] = {
+		{ 0x0, 0xa0000, WB },
+		{ 0xa0000, 0x100000000 - 0xa0000, UC },
+		{ 0x100000000, 0x1000, WB },
+	};
+	static const struct pt_range mid[] = {
+		{ 0x0, 0xa0000, WB },
+		{ 0xa0000, 0xfee00000 - 0xa0000, UC },
+		{ 0xfee00000, PG, UC },
+		{ 0xfee01000, 0x100000000 - 0xfee01000, UC },
+		{ 0x100000000, 0x1000, WB },
+	};
+	static const struct pt_range ends[] = {
+		{ 0x0, PG, WB },
+		{ PG, 0xa0000 - 2 * PG, WB },
+		{ 0xa0000 - PG, PG, WB },
+	};
+	int n;
+
+	(void)state;
+	n = gpmap_isolate_page(r, 3, 6, 0xfee00300);
+	memcpy(out, r, sizeof(r));
+	expect_ranges(mid, 5, n);
+	assert_int_equal(gpmap_isolate_page(r, 5, 6, 0xfee00000), 5);	/* already alone */
+	assert_int_equal(gpmap_isolate_page(r, 5, 6, 0x200000000), 5);	/* not mapped */
+	assert_int_equal(gpmap_isolate_page(r, 5, 6, 0x100000000), 5);	/* one page */
+	r[0].base = 0x0;
+	r[0].len = 0xa0000;
+	r[0].type = WB;
+	n = gpmap_isolate_page(r, 1, 6, 0x0);
+	assert_int_equal(n, 2);
+	n = gpmap_isolate_page(r, n, 6, 0xa0000 - PG);
+	memcpy(out, r, sizeof(r));
+	expect_ranges(ends, 3, n);
+	r[5].len = 0xdead;
+	assert_int_equal(gpmap_isolate_page(r, 5, 5, 0x1000), -1);
+	assert_int_equal(r[5].len, 0xdead);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_sanitized_input),
 		cmocka_unit_test(test_huge_addresses),
 		cmocka_unit_test(test_max_too_small),
+		cmocka_unit_test(test_isolate_page),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

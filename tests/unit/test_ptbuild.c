@@ -524,6 +524,55 @@ static void test_eptp(void **state)
 	assert_int_equal(ept_eptp(0xabcdef000ull) & EPT_ADDR_MASK, 0xabcdef000ull);
 }
 
+/* The APIC page write-protected on its own 4 KiB leaf (hv/lapic.c): only
+ * the write bit goes, the neighbours keep theirs, and anything not on a
+ * 4 KiB leaf is refused. */
+static void test_write_protect(void **state)
+{
+	const struct fcase *c = *state;
+	const u64 apic = 0xfee00000;
+	u64 before, after;
+	int level;
+
+	assert_int_equal(pt_map_identity(&b, 0xfec00000, apic - 0xfec00000, UC), 0);
+	assert_int_equal(pt_map_identity(&b, apic, PG, UC), 0);
+	assert_int_equal(pt_map_identity(&b, apic + PG, GiB(4) - apic - PG, UC), 0);
+	assert_int_equal(pt_map_identity(&b, 0, MiB(4), WB), 0);
+	assert_int_equal(pt_walk(&b, apic, NULL, &level, &before), 0);
+	assert_int_equal(level, 1);
+	assert_true(before & c->fmt.write_bit);
+	assert_int_equal(pt_set_page(&b, apic + 0x300, apic, false), 0);
+	assert_int_equal(pt_walk(&b, apic, NULL, NULL, &after), 0);
+	assert_int_equal(after, before & ~c->fmt.write_bit);
+	assert_true(c->fmt.present(after));
+	expect_mapped(c, apic - PG, 2, UC);
+	expect_mapped(c, apic + PG, 1, UC);
+	expect_mapped(c, 0, 2, WB);
+	/* A 2 MiB leaf, an unmapped page and an unaligned address are refused. */
+	assert_int_equal(pt_set_page(&b, MiB(2), MiB(2), false), -1);
+	assert_int_equal(pt_set_page(&b, GiB(8), GiB(8), false), -1);
+	assert_int_equal(pt_set_page(&b, apic, apic + 0x10, false), -1);
+}
+
+/* A page moved to another host page (the BIOS guest's reset-vector copy,
+ * hv/guest.c): the walk gives the new address with the old memory type,
+ * writable again when asked. */
+static void test_set_page_elsewhere(void **state)
+{
+	const struct fcase *c = *state;
+	hpa_t pa = 0;
+	u64 e = 0;
+
+	assert_int_equal(pt_map_identity(&b, 0xfe000, PG, UC), 0);
+	assert_int_equal(pt_map_identity(&b, 0xff000, PG, UC), 0);
+	assert_int_equal(pt_set_page(&b, 0xff000, 0x1e9f3000, true), 0);
+	assert_int_equal(pt_walk(&b, 0xffff0, &pa, NULL, &e), 0);
+	assert_int_equal(pa, 0x1e9f3ff0);
+	assert_true(e & c->fmt.write_bit);
+	check_leaf(c, 0xff000, e & ~c->fmt.addr_mask, 1, UC);
+	expect_mapped(c, 0xfe000, 1, UC);
+}
+
 /* Each test once per format, named after it ("test_levels/ept+1g"). */
 #define ONE(fn, i, label) { #fn "/" label, fn, setup, NULL, &cases[i] }
 #define PER_FORMAT(fn)							\
@@ -545,6 +594,8 @@ int main(void)
 		PER_FORMAT(test_alloc_failure),
 		PER_FORMAT(test_predicates),
 		PER_FORMAT(test_walk_large_flags),
+		PER_FORMAT(test_write_protect),
+		PER_FORMAT(test_set_page_elsewhere),
 		cmocka_unit_test(test_eptp),
 	};
 	int r;

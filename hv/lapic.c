@@ -1,0 +1,182 @@
+/* See hv/lapic.h. A write to the APIC page exits as a nested-page fault
+ * that names the register but not the value: Keel fetches the guest's
+ * instruction through its page tables (hv/gva.c), decodes the store
+ * (hv/insn.c) and does it on the real APIC, which it reaches at the same
+ * address. An instruction it cannot decode stops the guest. */
+#include "hv.h"
+#include "guest.h"
+#include "gva.h"
+#include "insn.h"
+#include "ipi.h"
+#include "lapic.h"
+#include "x86.h"
+#include "../lib/format.h"
+#include "../lib/string.h"
+
+gpa_t lapic_page(void)
+{
+	static gpa_t page;
+
+	if (!page)
+		page = rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ADDR_MASK;
+	return page;
+}
+
+static volatile u32 *reg(u32 off)
+{
+	return phys_to_virt(lapic_page() + off);
+}
+
+static int read_guest(gpa_t gpa, unsigned size, u64 *val, void *ctx)
+{
+	(void)ctx;
+	if (!guest_ram(gpa, size))
+		return -1;
+	*val = 0;
+	memcpy(val, phys_to_virt(gpa), size);
+	return 0;
+}
+
+/* The bytes at the guest's CS:RIP, as many as are readable up to 15. */
+static unsigned fetch(struct vcpu *v, u8 *buf, unsigned bits)
+{
+	struct gva_regs r = { vcpu_get_reg(v, VCPU_CR0), vcpu_get_reg(v, VCPU_CR3),
+			      vcpu_get_reg(v, VCPU_CR4), vcpu_get_reg(v, VCPU_EFER) };
+	u64 la = vcpu_get_reg(v, VCPU_CS_BASE) + vcpu_get_reg(v, VCPU_RIP);
+	unsigned n = 0;
+
+	if (bits != 64)
+		la &= 0xFFFFFFFFull;
+	while (n < INSN_MAX_LEN) {
+		gpa_t gpa;
+		unsigned chunk;
+
+		if (gva_translate(&r, la + n, read_guest, NULL, &gpa))
+			break;
+		chunk = PAGE_SIZE - (unsigned)(gpa & (PAGE_SIZE - 1));
+		if (chunk > INSN_MAX_LEN - n)
+			chunk = INSN_MAX_LEN - n;
+		if (!guest_ram(gpa, chunk))
+			break;
+		memcpy(buf + n, phys_to_virt(gpa), chunk);
+		n += chunk;
+	}
+	return n;
+}
+
+static struct ipi_self self_xapic(void)
+{
+	u32 dfr = *reg(LAPIC_DFR);
+
+	return (struct ipi_self){ .id = *reg(LAPIC_ID) >> 24, .ldr = *reg(LAPIC_LDR) >> 24,
+				  .cluster = (dfr >> 28) == 0 };
+}
+
+/* The guest's IPI: sent to its own CPU, dropped, or its CPU's reset.
+ * Returns false when the guest was stopped. */
+static bool ipi(struct vcpu *v, const struct ipi_self *self, u32 *lo, u32 *dest)
+{
+	u32 asked_lo = *lo, asked_dest = *dest;
+
+	switch (ipi_filter(self, lo, dest)) {
+	case IPI_SEND:
+		return true;
+	case IPI_RESET:
+		log_line("guest reset request: INIT IPI to its own CPU (ICR 0x%x)", asked_lo);
+		guest_stop(v, STOP_RESET, 0);
+		return false;
+	case IPI_DROP:
+		break;
+	}
+	/* Once per guest: a guest that loops on it must not fill the log. */
+	if (!v->ipi_refused) {
+		log_line("guest IPI to other CPUs refused: ICR 0x%x destination 0x%x "
+			 "(guests run on one CPU; further refusals not logged)", asked_lo, asked_dest);
+		v->ipi_refused = true;
+	}
+	return false;
+}
+
+static void advance_by(struct vcpu *v, const struct vmexit *e, u8 len)
+{
+	struct vmexit adv = *e;
+
+	adv.insn_len = len;
+	adv.next_rip = 0;
+	v->ops->advance_rip(v, &adv);
+}
+
+bool lapic_npf(struct vcpu *v, const struct vmexit *e)
+{
+	u32 off = (u32)(e->npf.gpa & (PAGE_SIZE - 1)), old, src, val;
+	unsigned bits = (unsigned)vcpu_get_reg(v, VCPU_CS_BITS), n;
+	struct insn_store st;
+	u8 buf[INSN_MAX_LEN];
+
+	if (!e->npf.write || e->npf.gpa - off != lapic_page())
+		return false;
+	n = fetch(v, buf, bits);
+	if (insn_decode_store(buf, n, bits, &st)) {
+		char hex[3 * INSN_MAX_LEN + 1] = "";
+
+		for (unsigned i = 0; i < n; i++)
+			fmt_snprintf(hex + 3 * i, 4, " %02x", buf[i]);
+		log_line("guest wrote local APIC register 0x%x with an instruction Keel does not "
+			 "emulate (rip=0x%llx, %u-bit code, bytes%s): stopped", off,
+			 (unsigned long long)vcpu_get_reg(v, VCPU_RIP), bits, n ? hex : " unreadable");
+		guest_stop(v, STOP_FAULT, e->npf.gpa);
+		return true;
+	}
+	/* APIC registers are 32 bits on 16-byte boundaries (SDM 11.4.1);
+	 * other writes have no defined effect and are dropped. */
+	old = (off & 15) ? 0 : *reg(off);
+	src = st.has_imm ? st.imm : (u32)vcpu_get_reg(v, (enum vcpu_reg)st.reg);
+	val = st.op == STORE_OR ? old | src : st.op == STORE_AND ? old & src : src;
+	if (st.op == STORE_XCHG)
+		vcpu_set_reg(v, (enum vcpu_reg)st.reg, old);
+	if (off == LAPIC_ICR_LO) {
+		struct ipi_self self = self_xapic();
+		u32 asked_dest = *reg(LAPIC_ICR_HI), dest = asked_dest >> 24;
+
+		if (!ipi(v, &self, &val, &dest)) {
+			if (v->stop == STOP_NONE)
+				advance_by(v, e, st.len);
+			return true;
+		}
+		*reg(LAPIC_ICR_HI) = dest << 24;
+		*reg(LAPIC_ICR_LO) = val;
+		*reg(LAPIC_ICR_HI) = asked_dest;	/* what the guest reads back */
+	} else if (!(off & 15)) {
+		*reg(off) = val;
+	}
+	advance_by(v, e, st.len);
+	return true;
+}
+
+void lapic_x2apic_icr(struct vcpu *v, const struct vmexit *e)
+{
+	struct ipi_self self = { .x2apic = true };
+	u32 lo, dest;
+
+	if (!(rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD)) {
+		/* Not in x2APIC mode: the MSR does not exist. */
+		v->ops->inject_exception(v, X86_EXC_GP, true, 0);
+		return;
+	}
+	if (!e->msr.write) {
+		u64 icr = rdmsr(MSR_X2APIC_ICR);
+
+		vcpu_set_reg(v, VCPU_RAX, (u32)icr);
+		vcpu_set_reg(v, VCPU_RDX, icr >> 32);
+		v->ops->advance_rip(v, e);
+		return;
+	}
+	lo = (u32)vcpu_get_reg(v, VCPU_RAX);
+	dest = (u32)vcpu_get_reg(v, VCPU_RDX);
+	self.id = (u32)rdmsr(MSR_X2APIC_ID);
+	self.ldr = (u32)rdmsr(MSR_X2APIC_LDR);
+	if (ipi(v, &self, &lo, &dest))
+		wrmsr(MSR_X2APIC_ICR, (u64)dest << 32 | lo);
+	if (v->stop == STOP_NONE)
+		v->ops->advance_rip(v, e);
+}

@@ -1,0 +1,28 @@
+/* The guest's local APIC: its registers stay the guest's, read and written
+ * on the real APIC, except that every write goes through Keel so that no
+ * IPI leaves for another CPU (hv/ipi.h, docs/security.md KEEL-SEC-4/5).
+ * The APIC page is write-protected in the EPT/NPT; x2APIC's ICR (MSR 830h)
+ * is in the MSR bitmaps. */
+#ifndef KEEL_LAPIC_H
+#define KEEL_LAPIC_H
+
+#include "vcpu.h"
+
+#define LAPIC_ID 0x20
+#define LAPIC_LDR 0xD0
+#define LAPIC_DFR 0xE0
+#define LAPIC_ICR_LO 0x300
+#define LAPIC_ICR_HI 0x310
+
+/* The page of the local APIC's registers, fixed at start-up: guests may
+ * not move it (hv/exit.c refuses a new base). */
+gpa_t lapic_page(void);
+
+/* A nested-page fault: true when it was a write to the APIC page, which
+ * is then done (or refused) and the guest moved past the instruction. */
+bool lapic_npf(struct vcpu *v, const struct vmexit *e);
+
+/* WRMSR to the x2APIC ICR (RDMSR reads it as it is). */
+void lapic_x2apic_icr(struct vcpu *v, const struct vmexit *e);
+
+#endif
