@@ -305,6 +305,15 @@ static void handle_hypercall(struct vcpu *v, const struct vmexit *e)
 	u64 fn = vcpu_get_reg(v, VCPU_RAX), arg = vcpu_get_reg(v, VCPU_RBX);
 	u64 ret = 0;
 
+	/* Not a hypercall but the guest at the reset vector, where Keel's
+	 * copy of the ROM page holds this instruction (hv/guest.c). */
+	if (((vcpu_get_reg(v, VCPU_CS_BASE) + vcpu_get_reg(v, VCPU_RIP)) & 0xFFFFFFFFull) ==
+	    RESET_VECTOR_LINEAR) {
+		log_line("guest reset request: jump to the reset vector (F000:FFF0)");
+		guest_stop(v, STOP_RESET, 0);
+		return;
+	}
+
 	switch (fn) {
 	case HC_VERSION:
 		ret = KEEL_HYPERCALL_VERSION;

@@ -94,20 +94,42 @@ static void *pt_page_ptr(hpa_t pa, void *ctx)
 	return phys_to_virt(pa);
 }
 
+/* The guest's view of the BIOS ROM's last page: a copy in Keel's region
+ * whose reset vector (F000:FFF0) holds the hypercall instruction, so that
+ * a jump there (DOS's warm reboot) comes to Keel as a reset request
+ * instead of running the BIOS's POST inside the guest (DESIGN.md
+ * "Guests"; hv/exit.c). Refreshed for every guest. */
+static hpa_t rom_copy;
+static u8 rom_hypercall[3];
+
+static void rom_copy_refresh(void)
+{
+	u8 *p = phys_to_virt(rom_copy);
+
+	memcpy(p, phys_to_virt(RESET_VECTOR_PAGE), PAGE_SIZE);
+	memcpy(p + (RESET_VECTOR_LINEAR & (PAGE_SIZE - 1)), rom_hypercall, sizeof(rom_hypercall));
+}
+
 int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8 *hypercall)
 {
 	static struct pt_range ranges[GUEST_MAP_MAX];
 	int n = gpmap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
 			    ranges, GUEST_MAP_MAX);
 
-	/* The APIC page on a 4 KiB leaf of its own, without write access:
-	 * each write goes through hv/lapic.c. */
-	(void)hypercall;
+	/* The APIC page and the ROM's last page on 4 KiB leaves of their
+	 * own: APIC writes go through hv/lapic.c, the ROM page is a copy. */
 	if (n >= 0)
 		n = gpmap_isolate_page(ranges, n, GUEST_MAP_MAX, lapic_page());
-	if (n < 0 || pt_init(b, fmt, pt_page_alloc, pt_page_ptr, NULL) ||
-	    pt_map_ranges(b, ranges, n) || pt_set_page(b, lapic_page(), lapic_page(), false))
+	if (n >= 0)
+		n = gpmap_isolate_page(ranges, n, GUEST_MAP_MAX, RESET_VECTOR_PAGE);
+	if (!rom_copy)
+		rom_copy = page_alloc();
+	memcpy(rom_hypercall, hypercall, sizeof(rom_hypercall));
+	if (n < 0 || !rom_copy || pt_init(b, fmt, pt_page_alloc, pt_page_ptr, NULL) ||
+	    pt_map_ranges(b, ranges, n) || pt_set_page(b, lapic_page(), lapic_page(), false) ||
+	    pt_set_page(b, RESET_VECTOR_PAGE, rom_copy, true))
 		return -1;
+	rom_copy_refresh();
 	return n;
 }
 
@@ -190,6 +212,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->ipi_refused = false;
 	v->total_exits = 0;
 	memset(v->exits, 0, sizeof(v->exits));
+	rom_copy_refresh();
 	v->ops->vcpu_reset(v, &st);
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);

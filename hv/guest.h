@@ -33,10 +33,16 @@ void guest_identity_map(gpa_t base);
 
 /* Guest-physical memory for a backend: the ranges guests may use (Keel's
  * region left out) mapped 1:1 in the nested-paging format fmt, except the
- * APIC page (read-only). Returns how many ranges were mapped, or -1. */
+ * APIC page (read-only) and the BIOS's last page (a copy with the backend's
+ * hypercall instruction at the reset vector). Returns how many ranges were
+ * mapped, or -1. */
 struct pt_builder;
 struct pt_format;
 int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8 *hypercall);
+
+/* The real-mode reset vector, F000:FFF0, and the page that holds it. */
+#define RESET_VECTOR_LINEAR 0xFFFF0ull
+#define RESET_VECTOR_PAGE 0xFF000ull
 
 /* The loaded file of that name (a Multiboot module from stage 2). */
 const void *guest_file(const char *name, u64 *size);

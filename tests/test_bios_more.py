@@ -590,11 +590,11 @@ RESETS = {
                  "keel: guest reset request: keyboard controller", "0xfe"),
     "triple": Reset(3, "RSTTRIP.IMG", "triple fault", "triple-fault",
                     "keel: guest triple fault (shutdown) at rip="),
-    # On QEMU Keel does not see the jump itself: SeaBIOS's reset vector, run
-    # again after POST, takes it for a soft reboot and asks for a hard one
-    # (handle_resume -> tryReboot -> 0CF9h = 06h). See test_bios_reset_vector_bochs.
+    # Keel's copy of the ROM's last page has its hypercall at F000:FFF0, so it
+    # sees the jump itself on every BIOS (SeaBIOS would turn it into an 0CF9h
+    # reset, Bochs' BIOS would run its POST). See test_bios_reset_vector_bochs.
     "vector": Reset(4, "RSTVEC.IMG", "warm reboot: jump to F000:FFF0", "reset",
-                    "keel: guest reset request: "),
+                    "keel: guest reset request: jump to the reset vector (F000:FFF0)"),
 }
 NO_RESET = Reset(5, "RSTNO.IMG", "no reset: the same ports, harmless values", "exit-code",
                  None)
@@ -696,21 +696,10 @@ def test_bios_harmless_port_writes_are_no_reset(tmp_path):
     ])
 
 
+# Fixed: a jump to the reset vector ran Bochs' BIOS POST inside the guest
+# (DESIGN.md "Guests" forbids it). The guest's view of the ROM's last page
+# is now a copy with the hypercall instruction at F000:FFF0 (hv/guest.c).
 @pytest.mark.bochs
-@pytest.mark.xfail(strict=True, reason=(
-    "Keel bug: a jump to the reset vector (F000:FFF0) is not caught, although DESIGN.md "
-    "'Guests' says a reset request, a jump to the reset vector included, never runs the "
-    "BIOS POST inside the VM. Bochs' BIOS runs its POST in the guest (thousands of I/O "
-    "exits). Before commit bcbdfff the POST booted the disk again: Keel's own MBR and "
-    "stage 2 ran as the guest (their 'keel:' lines in the log) until stage 2 wrote into "
-    "Keel's region, 'stop reason=fault'; since bcbdfff the POST's PCI scan trips the "
-    "0xCF8 false positive (see test_bios_harmless_port_writes_are_no_reset), 'stop "
-    "reason=reset' after ~8400 I/O exits. (QEMU passes only because SeaBIOS turns the "
-    "jump into an 0xCF9 reset.) "
-    "Proposed fix: a hardware execute breakpoint at linear 0xFFFF0 in the BIOS guest's "
-    "debug registers (DR0 = 0xFFFF0, DR7.L0, R/W0 = LEN0 = 00), #DB and MOV DR "
-    "intercepted (the guest's own DR0-DR7 kept in the vCPU), a hit with CR0.PE = 0 -> "
-    "STOP_RESET with 'guest reset request: jump to the reset vector'"))
 def test_bios_reset_vector_bochs(tmp_path):
     """DOS's warm reboot (0040:0072 = 1234h, JMP F000:FFF0, as SYSLINUX's
     reboot.c32 and many DOS programs do it) is a reset request too
