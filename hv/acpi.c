@@ -66,14 +66,15 @@ const struct acpi_header *acpi_find_table(const char sig[4])
 }
 
 /* Keel runs guests on the bootstrap CPU only (DESIGN.md "CPUs"): the APs
- * stay where the BIOS parked them, and a guest that reads the MADT finds
+ * are parked in Keel (hv/smp.c), and a guest that reads the MADT finds
  * them disabled and does not try to start them. */
-int acpi_hide_aps(u32 bsp_apic_id)
+int acpi_hide_aps(u32 bsp_apic_id, u32 *ids, int max, int *nids)
 {
 	struct acpi_header *madt = (struct acpi_header *)acpi_find_table("APIC");
 	u8 *p, *end;
 	int hidden = 0;
 
+	*nids = 0;
 	if (!madt || madt->length < MADT_ENTRIES_OFFSET)
 		return -1;
 	p = (u8 *)madt + MADT_ENTRIES_OFFSET;
@@ -93,6 +94,8 @@ int acpi_hide_aps(u32 bsp_apic_id)
 		}
 		if (id == bsp_apic_id || !(*flags & (MADT_LAPIC_ENABLED | MADT_LAPIC_ONLINE_CAPABLE)))
 			continue;
+		if ((*flags & MADT_LAPIC_ENABLED) && *nids < max)
+			ids[(*nids)++] = id;
 		*flags &= ~(MADT_LAPIC_ENABLED | MADT_LAPIC_ONLINE_CAPABLE);
 		hidden++;
 	}

@@ -18,8 +18,10 @@ const struct acpi_header *acpi_find_table(const char sig[4]);
 
 /* Marks every processor entry of the MADT but the bootstrap CPU's as
  * disabled (and fixes the checksum), so that a guest reading ACPI sees one
- * CPU. Returns how many entries it disabled, or -1 without a MADT. */
-int acpi_hide_aps(u32 bsp_apic_id);
+ * CPU. The APIC IDs of the entries that were enabled (present CPUs, not
+ * merely online-capable ones) go to ids[0..max). Returns how many entries
+ * it disabled, or -1 without a MADT; *nids says how many IDs it stored. */
+int acpi_hide_aps(u32 bsp_apic_id, u32 *ids, int max, int *nids);
 
 /* The FADT's PM1a and PM1b control ports (0 when absent), where an OS asks
  * for a sleep state -- S5 is power-off. Returns how many are set. */

@@ -22,7 +22,7 @@ gpa_t lapic_page(void)
 	return page;
 }
 
-static volatile u32 *reg(u32 off)
+volatile u32 *lapic_reg(u32 off)
 {
 	return phys_to_virt(lapic_page() + off);
 }
@@ -66,9 +66,9 @@ static unsigned fetch(struct vcpu *v, u8 *buf, unsigned bits)
 
 static struct ipi_self self_xapic(void)
 {
-	u32 dfr = *reg(LAPIC_DFR);
+	u32 dfr = *lapic_reg(LAPIC_DFR);
 
-	return (struct ipi_self){ .id = *reg(LAPIC_ID) >> 24, .ldr = *reg(LAPIC_LDR) >> 24,
+	return (struct ipi_self){ .id = *lapic_reg(LAPIC_ID) >> 24, .ldr = *lapic_reg(LAPIC_LDR) >> 24,
 				  .cluster = (dfr >> 28) == 0 };
 }
 
@@ -129,25 +129,25 @@ bool lapic_npf(struct vcpu *v, const struct vmexit *e)
 	}
 	/* APIC registers are 32 bits on 16-byte boundaries (SDM 11.4.1);
 	 * other writes have no defined effect and are dropped. */
-	old = (off & 15) ? 0 : *reg(off);
+	old = (off & 15) ? 0 : *lapic_reg(off);
 	src = st.has_imm ? st.imm : (u32)vcpu_get_reg(v, (enum vcpu_reg)st.reg);
 	val = st.op == STORE_OR ? old | src : st.op == STORE_AND ? old & src : src;
 	if (st.op == STORE_XCHG)
 		vcpu_set_reg(v, (enum vcpu_reg)st.reg, old);
 	if (off == LAPIC_ICR_LO) {
 		struct ipi_self self = self_xapic();
-		u32 asked_dest = *reg(LAPIC_ICR_HI), dest = asked_dest >> 24;
+		u32 asked_dest = *lapic_reg(LAPIC_ICR_HI), dest = asked_dest >> 24;
 
 		if (!ipi(v, &self, &val, &dest)) {
 			if (v->stop == STOP_NONE)
 				advance_by(v, e, st.len);
 			return true;
 		}
-		*reg(LAPIC_ICR_HI) = dest << 24;
-		*reg(LAPIC_ICR_LO) = val;
-		*reg(LAPIC_ICR_HI) = asked_dest;	/* what the guest reads back */
+		*lapic_reg(LAPIC_ICR_HI) = dest << 24;
+		*lapic_reg(LAPIC_ICR_LO) = val;
+		*lapic_reg(LAPIC_ICR_HI) = asked_dest;	/* what the guest reads back */
 	} else if (!(off & 15)) {
-		*reg(off) = val;
+		*lapic_reg(off) = val;
 	}
 	advance_by(v, e, st.len);
 	return true;

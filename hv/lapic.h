@@ -18,6 +18,9 @@
  * not move it (hv/exit.c refuses a new base). */
 gpa_t lapic_page(void);
 
+/* The real local APIC's register at offset off (xAPIC mode). */
+volatile u32 *lapic_reg(u32 off);
+
 /* A nested-page fault: true when it was a write to the APIC page, which
  * is then done (or refused) and the guest moved past the instruction. */
 bool lapic_npf(struct vcpu *v, const struct vmexit *e);

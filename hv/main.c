@@ -2,6 +2,7 @@
  * found, pick the backend for this CPU, and run the chosen entry. */
 #include "hv.h"
 #include "acpi.h"
+#include "smp.h"
 #include "bootinfo.h"
 #include "guest.h"
 #include "../lib/config.h"
@@ -38,20 +39,23 @@ static void report_memory(void)
 			 (unsigned long long)(bi->mods[i].end - bi->mods[i].start));
 }
 
-/* Guests run on the bootstrap CPU only; the others stay parked where the
- * BIOS left them and are hidden from what guests read (DESIGN.md "CPUs"). */
-static void hide_aps(void)
+/* Guests run on the bootstrap CPU only; the others are hidden from what
+ * guests read and parked in Keel (DESIGN.md "CPUs", hv/smp.c). */
+static void hide_and_park_aps(const struct hv_backend *ops)
 {
+	static u32 ids[AP_MAX];
 	u32 a, b, c, d;
-	int n;
+	int n, nids;
 
 	cpuid(1, 0, &a, &b, &c, &d);
-	n = acpi_hide_aps(b >> 24); /* CPUID.1:EBX[31:24], the initial APIC ID */
-	if (n < 0)
+	n = acpi_hide_aps(b >> 24, ids, AP_MAX, &nids); /* CPUID.1:EBX[31:24]: initial APIC ID */
+	if (n < 0) {
 		log_line("cpus: no ACPI MADT; guests run on the bootstrap CPU only");
-	else
-		log_line("cpus: %d AP%s hidden from guests (MADT entries disabled); guests run on "
-			 "the bootstrap CPU only", n, n == 1 ? "" : "s");
+		return;
+	}
+	log_line("cpus: %d AP%s hidden from guests (MADT entries disabled); guests run on "
+		 "the bootstrap CPU only", n, n == 1 ? "" : "s");
+	smp_park_aps(ops, ids, nids);
 }
 
 static const struct cfg_entry *parse_entry(void)
@@ -91,12 +95,12 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	if (ci.problem)
 		fatal("%s", ci.problem);
 
-	hide_aps();
-	e = parse_entry();
-	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
-		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));
 	ops = hv_backend_select(ci.backend);
 	if (!ops)
 		fatal("no %s backend in this build", ci.backend);
+	hide_and_park_aps(ops);
+	e = parse_entry();
+	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
+		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));
 	guests_run(e, ops);
 }

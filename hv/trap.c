@@ -57,7 +57,6 @@ static void set_tss_descriptor(void)
 
 void trap_init(void)
 {
-	struct desc_ptr gdtr = { sizeof(gdt) - 1, (u64)(uintptr_t)gdt };
 	struct desc_ptr idtr = { sizeof(idt) - 1, (u64)(uintptr_t)idt };
 
 	gdt[0] = 0;
@@ -73,8 +72,17 @@ void trap_init(void)
 		idt[v] = idt_gate(isr_table[v], critical ? IST_CRITICAL : 0);
 	}
 
+	trap_load_gdt();
+	__asm__ volatile("ltr %w0" : : "r"((u16)GDT_SEL_TSS));
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void trap_load_gdt(void)
+{
+	struct desc_ptr gdtr = { sizeof(gdt) - 1, (u64)(uintptr_t)gdt };
+
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));
-	/* Reload CS with a far return, then the data segments and TR. */
+	/* Reload CS with a far return, then the data segments. */
 	__asm__ volatile("pushq %0\n\t"
 			 "leaq 1f(%%rip), %%rax\n\t"
 			 "pushq %%rax\n\t"
@@ -84,12 +92,10 @@ void trap_init(void)
 			 "movw %w1, %%es\n\t"
 			 "movw %w1, %%ss\n\t"
 			 "movw %w1, %%fs\n\t"
-			 "movw %w1, %%gs\n\t"
-			 "ltr %w2"
+			 "movw %w1, %%gs"
 			 :
-			 : "i"(GDT_SEL_CODE), "r"(GDT_SEL_DATA), "r"(GDT_SEL_TSS)
+			 : "i"(GDT_SEL_CODE), "r"(GDT_SEL_DATA)
 			 : "rax", "memory");
-	__asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
 static u64 read_cr2(void)

@@ -33,6 +33,10 @@ struct desc_ptr {
 #define GDT_SEL_DATA 0x10
 #define GDT_SEL_TSS 0x18
 
+/* Loads Keel's GDT and reloads CS and the data segments (not TR: its
+ * descriptor is the bootstrap CPU's). trap_init() and the parked APs. */
+void trap_load_gdt(void);
+
 static inline struct idt_gate idt_gate(u64 handler, u8 ist)
 {
 	return (struct idt_gate){

@@ -61,6 +61,10 @@ struct hv_backend {
 	const char *name;                     /* "svm", "vmx" */
 	/* Turn the extension on for this CPU; 0 or a negative error. */
 	int (*init)(void);
+	/* On an AP Keel parks (hv/smp.c): make INIT unable to reach it
+	 * (VMX root operation; SVM with GIF clear). page: a zeroed page of
+	 * its own. 0, or -1 when it could not. */
+	int (*park)(hpa_t page);
 	int (*vcpu_create)(struct vcpu *v);
 	/* Guest-physical memory: identity map of the ranges guests may use. */
 	int (*map_memory)(struct vcpu *v);

@@ -70,6 +70,16 @@ static int svm_init(void)
 	return 0;
 }
 
+/* With GIF clear an AP holds INIT, NMI and SMI pending (APM 15.17); CLGI
+ * needs EFER.SVME. page is not needed. */
+static int svm_park(hpa_t page)
+{
+	(void)page;
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	__asm__ volatile("clgi" ::: "memory");
+	return 0;
+}
+
 /* MSRPM: MSRs 0-1FFFh at byte 0, C0000000h-C0001FFFh at 800h,
  * C0010000h-C0011FFFh at 1000h; read bit then write bit (15.11). */
 static void msrpm_intercept(u8 *msrpm, u32 msr)
@@ -366,6 +376,7 @@ static void svm_dump(struct vcpu *v)
 const struct hv_backend svm_backend = {
 	.name = "svm",
 	.init = svm_init,
+	.park = svm_park,
 	.vcpu_create = svm_vcpu_create,
 	.map_memory = svm_map_memory,
 	.vcpu_reset = svm_vcpu_reset,

@@ -34,6 +34,7 @@ GUESTS = ROOT / "tests" / "guests"
 QEMU_TIMEOUT = 20
 BOCHS_TIMEOUT = 120
 BOCHS_VMX = "corei7_skylake_x"
+BOCHS_SVM = "zambezi"
 MAX_GUESTS = 8                  # CFG_MAX_GUESTS: guests per entry
 
 pytestmark = pytest.mark.usefixtures("disk_img")
@@ -508,6 +509,16 @@ def test_guest_output_cannot_forge_log_lines(tmp_path_factory):
 # itself and drops every IPI that would reach another CPU (hv/ipi.c).
 
 
+def two_cpu_template(tmp_path):
+    """A copy of tests/bochsrc.in with 'cpu: count=2', for keel.TESTS."""
+    tmpl = Path(tmp_path) / "template"
+    tmpl.mkdir(exist_ok=True)
+    text = (keel.TESTS / "bochsrc.in").read_text()
+    assert "cpu: model=@CPU@" in text
+    (tmpl / "bochsrc.in").write_text(text.replace("cpu: model=@CPU@", "cpu: count=2, model=@CPU@"))
+    return tmpl
+
+
 def sipi_guest(region):
     return Guest("isolation_sipi.asm", "SIPI.BIN", 0x100000, "protected",
                  {"REGION": hex(region)}, "INIT-SIPI to the APs")
@@ -537,16 +548,50 @@ def test_sipi_cannot_start_aps_bochs(tmp_path, tmp_path_factory, monkeypatch):
     """The same under Bochs' Skylake-X with 'cpu: count=2' (tests/bochsrc.in
     with the count added, through a copy of the template)."""
     base, _ = region_base(tmp_path_factory, "bochs")
-    tmpl = tmp_path / "template"
-    tmpl.mkdir()
-    text = (keel.TESTS / "bochsrc.in").read_text()
-    assert "cpu: model=@CPU@" in text
-    (tmpl / "bochsrc.in").write_text(text.replace("cpu: model=@CPU@", "cpu: count=2, model=@CPU@"))
     g = sipi_guest(base)
     img = build(tmp_path, [g, HELLO])
-    monkeypatch.setattr(keel, "TESTS", tmpl)
+    monkeypatch.setattr(keel, "TESTS", two_cpu_template(tmp_path))
     r = run_bochs(img, cpu_model=BOCHS_VMX, timeout=BOCHS_TIMEOUT)
     check_sipi(r, g)
+
+
+def nmi_ap_guest(region):
+    return Guest("isolation_nmi_ap.asm", "NMIAP.BIN", 0x100000, "protected",
+                 {"REGION": hex(region)}, "an NMI to an AP through the I/O APIC")
+
+
+def check_nmi_ap(r, guest, how):
+    """tests/guests/isolation_nmi_ap.asm: the AP took no NMI at the guest's
+    handler, because Keel parked it (the log says how)."""
+    ended_cleanly(r)
+    assert_line(r, f"keel: cpus: 1 AP parked in Keel ({how})")
+    reason, code, block = stop_of(r, 1, guest)
+    assert (reason, code) == ("exit-code", 0), \
+        f"an AP ran the guest's NMI handler outside Keel\n{r.describe()}"
+    assert "keel: [NMIAP.BIN] nmi: no AP ran guest code" in block, r.describe()
+    assert stop_of(r, 2, HELLO)[:2] == ("exit-code", 0), r.describe()
+
+
+def test_nmi_cannot_reach_an_ap_qemu(tmp_path, tmp_path_factory):
+    """With two CPUs, an NMI routed to the AP through the I/O APIC must
+    not run guest code there (the AP is parked in Keel, GIF clear)."""
+    base, _ = region_base(tmp_path_factory, "qemu")
+    g = nmi_ap_guest(base)
+    r = run_qemu(build(tmp_path, [g, HELLO]), timeout=QEMU_TIMEOUT, extra=("-smp", "2"))
+    check_nmi_ap(r, g, "GIF clear: INIT held")
+
+
+@pytest.mark.bochs
+@pytest.mark.parametrize("model,how", [(BOCHS_VMX, "VMX root operation: INIT blocked"),
+                                       (BOCHS_SVM, "GIF clear: INIT held")])
+def test_nmi_cannot_reach_an_ap_bochs(tmp_path, tmp_path_factory, monkeypatch, model, how):
+    """The same under Bochs with 'cpu: count=2', on both vendors."""
+    base, _ = region_base(tmp_path_factory, "bochs")
+    g = nmi_ap_guest(base)
+    img = build(tmp_path, [g, HELLO])
+    monkeypatch.setattr(keel, "TESTS", two_cpu_template(tmp_path))
+    r = run_bochs(img, cpu_model=model, timeout=BOCHS_TIMEOUT)
+    check_nmi_ap(r, g, how)
 
 
 LAPIC = Guest("lapic_writes.asm", "LAPIC.BIN", 0x100000, "long",

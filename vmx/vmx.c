@@ -127,33 +127,47 @@ static u64 read_cr(int n)
 	return v;
 }
 
-static int vmx_init(void)
+/* VMX operation on this CPU, with vmxon as its VMXON region: the bootstrap
+ * CPU (vmx_init) and each parked AP (vmx_park) come through here. */
+static int vmx_on(hpa_t vmxon)
 {
 	u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL), cr0, cr4;
-	hpa_t vmxon = page_alloc();
 
-	if (!vmxon)
-		return -1;
 	/* hv/cpu.c refused a locked-off CPU; an unlocked one is set and locked
 	 * here, as firmware would (SDM 23.7). */
 	if (!(fc & FEATURE_CONTROL_LOCKED))
 		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCKED |
 			  FEATURE_CONTROL_VMXON_OUTSIDE_SMX);
+	/* SDM 23.8: CR0 and CR4 must hold the fixed bits in VMX operation. */
+	cr0 = vmx_fixed_bits(read_cr(0), rdmsr(MSR_IA32_VMX_CR0_FIXED0),
+			     rdmsr(MSR_IA32_VMX_CR0_FIXED1));
+	cr4 = vmx_fixed_bits(read_cr(4) | CR4_VMXE, rdmsr(MSR_IA32_VMX_CR4_FIXED0),
+			     rdmsr(MSR_IA32_VMX_CR4_FIXED1));
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+	*(u32 *)phys_to_virt(vmxon) = VMX_BASIC_REVISION(rdmsr(MSR_IA32_VMX_BASIC));
+	return vmx_insn_pa("VMXON", vmxon, 0);
+}
 
+/* An AP in VMX root operation does not respond to INIT (SDM 23.8), and a
+ * start-up IPI reaches only a CPU waiting for one. */
+static int vmx_park(hpa_t page)
+{
+	return vmx_on(page);
+}
+
+static int vmx_init(void)
+{
+	hpa_t vmxon = page_alloc();
+
+	if (!vmxon)
+		return -1;
 	vmx_basic = rdmsr(MSR_IA32_VMX_BASIC);
 	cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
 	cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
 	cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
 	cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
-
-	/* SDM 23.8: CR0 and CR4 must hold the fixed bits in VMX operation. */
-	cr0 = vmx_fixed_bits(read_cr(0), cr0_fixed0, cr0_fixed1);
-	cr4 = vmx_fixed_bits(read_cr(4) | CR4_VMXE, cr4_fixed0, cr4_fixed1);
-	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
-	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
-
-	*(u32 *)phys_to_virt(vmxon) = VMX_BASIC_REVISION(vmx_basic);
-	if (vmx_insn_pa("VMXON", vmxon, 0))
+	if (vmx_on(vmxon))
 		return -1;
 	log_line("vmx on: revision 0x%x true-controls=%s", VMX_BASIC_REVISION(vmx_basic),
 		 vmx_basic_true_ctls(vmx_basic) ? "yes" : "no");
@@ -714,6 +728,7 @@ static void vmx_dump(struct vcpu *v)
 const struct hv_backend vmx_backend = {
 	.name = "vmx",
 	.init = vmx_init,
+	.park = vmx_park,
 	.vcpu_create = vmx_vcpu_create,
 	.map_memory = vmx_map_memory,
 	.vcpu_reset = vmx_vcpu_reset,

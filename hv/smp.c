@@ -1,0 +1,126 @@
+/* The application processors (DESIGN.md "CPUs", docs/cpus.md). Guests run
+ * on the bootstrap CPU only. At start-up Keel takes every AP the MADT
+ * lists out of the BIOS's wait loop -- whose interrupt table lies in
+ * memory guests own -- and parks it inside its own region: long mode on
+ * Keel's page tables, Keel's GDT, an IDT of its own, and the backend's
+ * park() (VMX root operation, or SVM with GIF clear), so that no INIT,
+ * start-up IPI or NMI a guest manages to aim at it can run guest code.
+ * One AP at a time: INIT, 10 ms, start-up IPI, 200 us, a second one if
+ * it has not answered (Intel SDM vol. 3A 9.4.4.1). */
+#include "hv.h"
+#include "ipi.h"
+#include "lapic.h"
+#include "smp.h"
+#include "trap.h"
+#include "x86.h"
+#include "../lib/io.h"
+#include "../lib/string.h"
+
+#define AP_TRAMPOLINE 0x8000ull		/* hv/ap_boot.asm: the same value */
+#define AP_SIPI_VECTOR (AP_TRAMPOLINE >> 12)
+#define ICR_DELIVERY_PENDING (1u << 12)
+#define INIT_DELAY_US 10000
+#define SIPI_DELAY_US 200
+#define CHECK_IN_US 100000
+
+extern const u8 ap_trampoline[], ap_trampoline_end[];
+extern u8 ap_tr_cr3[], ap_tr_stack[], ap_tr_entry[], ap_tr_arg[];
+extern const u8 ap_nmi[], ap_dead[];
+
+static struct idt_gate ap_idt[256] __attribute__((aligned(16)));
+static const struct hv_backend *park_ops;
+/* The AP being started says how it went: AP_PARKED or AP_NOT_PARKED. */
+static volatile int ap_state;
+enum { AP_SILENT, AP_PARKED, AP_NOT_PARKED };
+
+static void delay_us(unsigned us)
+{
+	while (us--)
+		io_delay();
+}
+
+/* The trampoline's quadword at sym, in its copy at AP_TRAMPOLINE. */
+static u64 *tramp_slot(const u8 *sym)
+{
+	return phys_to_virt(AP_TRAMPOLINE + (u64)(sym - ap_trampoline));
+}
+
+/* Runs on the AP, from hv/ap_boot.asm, on its own stack. */
+static void __attribute__((noreturn, used)) ap_main(u64 page)
+{
+	struct desc_ptr idtr = { sizeof(ap_idt) - 1, (u64)(uintptr_t)ap_idt };
+
+	trap_load_gdt();
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+	ap_state = park_ops->park(page) ? AP_NOT_PARKED : AP_PARKED;
+	for (;;)
+		__asm__ volatile("cli; hlt" ::: "memory");
+}
+
+static void send_ipi(bool x2apic, u32 apic_id, u32 lo)
+{
+	if (x2apic) {
+		wrmsr(MSR_X2APIC_ICR, (u64)apic_id << 32 | lo);
+		return;
+	}
+	*lapic_reg(LAPIC_ICR_HI) = apic_id << 24;
+	*lapic_reg(LAPIC_ICR_LO) = lo;
+	for (int i = 0; i < 1000 && (*lapic_reg(LAPIC_ICR_LO) & ICR_DELIVERY_PENDING); i++)
+		io_delay();
+}
+
+/* Starts one AP at the trampoline and waits for its word. */
+static int start_ap(bool x2apic, u32 id)
+{
+	hpa_t stack = page_alloc(), page = page_alloc();
+
+	if (!stack || !page)
+		return AP_SILENT;
+	*tramp_slot(ap_tr_stack) = stack + PAGE_SIZE;
+	*tramp_slot(ap_tr_arg) = page;
+	ap_state = AP_SILENT;
+	send_ipi(x2apic, id, ICR_MODE_INIT << 8 | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
+	delay_us(INIT_DELAY_US);
+	for (int sipi = 0; sipi < 2 && ap_state == AP_SILENT; sipi++) {
+		send_ipi(x2apic, id, ICR_MODE_STARTUP << 8 | AP_SIPI_VECTOR);
+		delay_us(SIPI_DELAY_US);
+	}
+	for (unsigned us = 0; us < CHECK_IN_US && ap_state == AP_SILENT; us++)
+		io_delay();
+	return ap_state;
+}
+
+void smp_park_aps(const struct hv_backend *ops, const u32 *ids, int n)
+{
+	bool x2apic = rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD;
+	int parked = 0, not_parked = 0, silent = 0;
+	u64 cr3;
+
+	if (n == 0)
+		return;
+	park_ops = ops;
+	for (int v = 0; v < 256; v++)
+		ap_idt[v] = idt_gate((u64)(uintptr_t)(v == X86_EXC_NMI ? ap_nmi : ap_dead), 0);
+	/* Low memory is nobody's until the first guest is loaded. */
+	memcpy(phys_to_virt(AP_TRAMPOLINE), ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	*tramp_slot(ap_tr_cr3) = cr3;
+	*tramp_slot(ap_tr_entry) = (u64)(uintptr_t)ap_main;
+	for (int i = 0; i < n; i++) {
+		int r = start_ap(x2apic, ids[i]);
+
+		if (r == AP_PARKED) {
+			parked++;
+			continue;
+		}
+		if (r == AP_NOT_PARKED)
+			not_parked++;
+		else
+			silent++;
+		log_line("cpus: AP with APIC ID %u %s", ids[i], r == AP_NOT_PARKED ?
+			 "is in Keel but could not block INIT" : "did not answer INIT-SIPI");
+	}
+	log_line("cpus: %d AP%s parked in Keel (%s)%s", parked, parked == 1 ? "" : "s",
+		 strcmp(ops->name, "vmx") ? "GIF clear: INIT held" : "VMX root operation: INIT blocked",
+		 not_parked + silent ? "; see above" : "");
+}
