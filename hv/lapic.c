@@ -27,10 +27,18 @@ volatile u32 *lapic_reg(u32 off)
 	return phys_to_virt(lapic_page() + off);
 }
 
+/* Guest memory Keel may read an instruction or a page table from: RAM,
+ * and the option and BIOS ROMs (C0000h-FFFFFh), whose code may write the
+ * APIC too. Never Keel's region, never a device. */
+static bool readable(gpa_t gpa, u64 len)
+{
+	return guest_ram(gpa, len) || (gpa >= 0xC0000 && gpa + len <= 0x100000);
+}
+
 static int read_guest(gpa_t gpa, unsigned size, u64 *val, void *ctx)
 {
 	(void)ctx;
-	if (!guest_ram(gpa, size))
+	if (!readable(gpa, size))
 		return -1;
 	*val = 0;
 	memcpy(val, phys_to_virt(gpa), size);
@@ -56,7 +64,7 @@ static unsigned fetch(struct vcpu *v, u8 *buf, unsigned bits)
 		chunk = PAGE_SIZE - (unsigned)(gpa & (PAGE_SIZE - 1));
 		if (chunk > INSN_MAX_LEN - n)
 			chunk = INSN_MAX_LEN - n;
-		if (!guest_ram(gpa, chunk))
+		if (!readable(gpa, chunk))
 			break;
 		memcpy(buf + n, phys_to_virt(gpa), chunk);
 		n += chunk;

@@ -31,6 +31,7 @@ ORG 0x100000
 DEFAULT REL
 
 %include "hypercall.inc"
+%include "long_mode.inc"
 
 %ifndef ITERATIONS
 %define ITERATIONS 100000
@@ -61,18 +62,7 @@ DEFAULT REL
 %endmacro
 
 start:
-	lea rsp, [stack_top]
-	lgdt [gdt_ptr]
-	lea rax, [.reload]
-	push 0x08
-	push rax
-	retfq
-.reload:
-	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
-	lea rsp, [stack_top]
+	LONG_MODE_START
 	DETECT_VENDOR
 
 	MEASURE s_nop, nop
@@ -159,13 +149,7 @@ s_tsc:		db " tsc=", 0
 digits:		times 24 db 0
 digits_end:	db 0
 
-align 8
-gdt:		dq 0
-		dq 0x00AF9A000000FFFF	; 0x08: 64-bit code
-		dq 0x00CF92000000FFFF	; 0x10: data
-gdt_end:
-gdt_ptr:	dw gdt_end - gdt - 1
-		dq gdt
+LONG_MODE_GDT
 
 hc_is_amd:	db 0
 

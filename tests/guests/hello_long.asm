@@ -11,22 +11,12 @@ ORG 0x100000
 DEFAULT REL
 
 %include "hypercall.inc"
+%include "long_mode.inc"
 
 start:
 	; Keel starts RSP at the load address; below 0x100000 lies the BIOS
 	; area (read-only shadow ROM): use a stack of our own from the start.
-	lea rsp, [stack_top]
-	lgdt [gdt_ptr]
-	lea rax, [.reload]
-	push 0x08
-	push rax
-	retfq
-.reload:
-	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
-	lea rsp, [stack_top]
+	LONG_MODE_START
 	DETECT_VENDOR
 
 	mov rax, cr0
@@ -45,15 +35,7 @@ start:
 	jne exit
 
 	lea rsi, [msg]
-.next:
-	lodsb
-	test al, al
-	jz .done
-	movzx ebx, al
-	mov eax, HC_PUTC
-	HYPERCALL
-	jmp .next
-.done:
+	HC_PRINT
 	xor ebx, ebx
 exit:
 	mov eax, HC_EXIT
@@ -61,13 +43,7 @@ exit:
 	cli
 	hlt
 
-align 8
-gdt:		dq 0
-		dq 0x00AF9A000000FFFF	; 0x08: 64-bit code
-		dq 0x00CF92000000FFFF	; 0x10: data
-gdt_end:
-gdt_ptr:	dw gdt_end - gdt - 1
-		dq gdt
+LONG_MODE_GDT
 
 msg:		db "hello from a long-mode guest", 10, 0
 hc_is_amd:	db 0

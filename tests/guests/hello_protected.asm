@@ -33,15 +33,7 @@ start:
 	jne exit
 
 	mov esi, msg
-.next:
-	lodsb
-	test al, al
-	jz .done
-	movzx ebx, al
-	mov eax, HC_PUTC
-	HYPERCALL
-	jmp .next
-.done:
+	HC_PRINT
 	xor ebx, ebx
 exit:
 	mov eax, HC_EXIT

@@ -11,15 +11,7 @@ start:
 	mov ds, ax
 	DETECT_VENDOR
 	mov si, msg
-.next:
-	lodsb
-	test al, al
-	jz .done
-	movzx ebx, al
-	mov eax, HC_PUTC
-	HYPERCALL
-	jmp .next
-.done:
+	HC_PRINT
 	mov eax, HC_EXIT
 	xor ebx, ebx
 	HYPERCALL

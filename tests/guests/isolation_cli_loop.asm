@@ -12,14 +12,7 @@ start:
 	mov ds, ax
 	DETECT_VENDOR
 	mov si, msg
-.next:
-	lodsb
-	test al, al
-	jz .spin
-	movzx ebx, al
-	mov eax, HC_PUTC
-	HYPERCALL
-	jmp .next
+	HC_PRINT
 .spin:
 	cli
 	jmp .spin

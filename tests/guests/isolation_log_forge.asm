@@ -17,15 +17,7 @@ start:
 	mov ds, ax
 	DETECT_VENDOR
 	mov si, msg
-.next:
-	lodsb
-	test al, al
-	jz .done
-	movzx ebx, al
-	mov eax, HC_PUTC
-	HYPERCALL
-	jmp .next
-.done:
+	HC_PRINT
 	xor ebx, ebx
 	mov eax, HC_EXIT
 	HYPERCALL

@@ -9,6 +9,7 @@ ORG 0x100000
 DEFAULT REL
 
 %include "hypercall.inc"
+%include "long_mode.inc"
 %include "isolation_access.inc"
 
 %define PT_BASE 0x70000		; PML4, PDPT, 4 PDs below 4 GiB, 1 PD above
@@ -20,17 +21,7 @@ DEFAULT REL
 %define PTE_PS 0x80
 
 start:
-	lea rsp, [stack_top]
-	lgdt [gdt_ptr]
-	lea rax, [.reload]
-	push 0x08
-	push rax
-	retfq
-.reload:
-	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
+	LONG_MODE_START
 	DETECT_VENDOR
 	cli
 
@@ -129,13 +120,7 @@ start:
 	cli
 	hlt
 
-align 8
-gdt:		dq 0
-		dq 0x00AF9A000000FFFF	; 0x08: 64-bit code
-		dq 0x00CF92000000FFFF	; 0x10: data
-gdt_end:
-gdt_ptr:	dw gdt_end - gdt - 1
-		dq gdt
+LONG_MODE_GDT
 far_gdt_ptr:	dw gdt_end - gdt - 1
 		dq 0
 hc_is_amd:	db 0

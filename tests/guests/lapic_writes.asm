@@ -20,6 +20,7 @@ ORG 0x100000
 DEFAULT REL
 
 %include "hypercall.inc"
+%include "long_mode.inc"
 
 %define APIC 0xFEE00000
 %define TPR 0x80
@@ -51,17 +52,7 @@ DEFAULT REL
 %endmacro
 
 start:
-	lea rsp, [stack_top]
-	lgdt [gdt_ptr]
-	lea rax, [.reload]
-	push 0x08
-	push rax
-	retfq
-.reload:
-	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
+	LONG_MODE_START
 	DETECT_VENDOR
 	; IDT gate for VEC and for NMI (vector 2, which must not come)
 	lea rax, [ipi_handler]
@@ -163,14 +154,7 @@ set_gate:
 	ret
 
 puts:
-	lodsb
-	test al, al
-	jz .done
-	movzx ebx, al
-	mov eax, HC_PUTC
-	HYPERCALL
-	jmp puts
-.done:
+	HC_PRINT
 	ret
 
 msg:	db "lapic: 13 checks", 10, 0
@@ -179,13 +163,7 @@ align 4
 ipis:	dd 0
 nmis:	dd 0
 
-align 8
-gdt:	dq 0
-	dq 0x00AF9A000000FFFF		; 08h: 64-bit code
-	dq 0x00CF92000000FFFF		; 10h: data
-gdt_ptr:
-	dw gdt_ptr - gdt - 1
-	dq gdt
+LONG_MODE_GDT
 idt_ptr:
 	dw 256 * 16 - 1
 	dq idt

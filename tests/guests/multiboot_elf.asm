@@ -37,20 +37,14 @@ start:
 	mov esi, msg_ok
 	xor edi, edi
 .print:
-	lodsb
-	test al, al
-	jz .done
-	movzx ebx, al
-	mov eax, HC_PUTC
-	HYPERCALL
-	jmp .print
-.done:
+	HC_PRINT
 	mov ebx, edi
 	mov eax, HC_EXIT
 	HYPERCALL
+.halt:
 	cli
 	hlt
-	jmp .done
+	jmp .halt
 
 section .rodata
 msg_ok:		db "multiboot elf ok", 10, 0
