@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -97,6 +98,52 @@ def write_at(image, offset, data):
     with open(image, "r+b") as f:
         f.seek(offset)
         f.write(data)
+
+
+# ---- flat test guests (tests/guests/*.asm) -------------------------------------
+
+GUESTS = ROOT / "tests" / "guests"
+
+
+@dataclass
+class Guest:
+    """One test guest: its source in tests/guests/, its 8.3 name on
+    partition 1, load address, mode and -D defines; or, with LINE, any
+    other KEEL.CFG guest line (multiboot, linux, bios)."""
+    asm: str
+    file: str
+    load: int = 0x10000
+    mode: str = "real"
+    defines: dict = field(default_factory=dict)
+    label: str = ""             # what the guest tries, for messages
+    kind: str = "flat"          # the kind= in Keel's start line
+    line: str = ""              # the KEEL.CFG guest line, when not a flat guest
+
+    def cfg_line(self):
+        if self.line:
+            return "  " + self.line
+        return f"  guest flat file={self.file} load={self.load:#x} mode={self.mode}"
+
+
+def assemble(guest, out_dir):
+    """Assembles GUEST with NASM into OUT_DIR; returns the binary's path."""
+    out = Path(out_dir) / guest.file
+    cmd = ["nasm", "-f", "bin", f"-I{GUESTS}/"]
+    cmd += [f"-D{k}={v}" for k, v in guest.defines.items()]
+    cmd += [str(GUESTS / guest.asm), "-o", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise AssertionError(f"nasm failed for {guest.asm} ({r.returncode}):\n"
+                             f"{' '.join(cmd)}\n{r.stdout}{r.stderr}")
+    return out
+
+
+def guests_config(guests, title, after="poweroff"):
+    """A KEEL.CFG with one entry that runs GUESTS, then AFTER."""
+    lines = ["timeout 0", "default 1", "", f'entry "{title}"']
+    lines += [g.cfg_line() for g in guests]
+    lines.append(f"  after {after}")
+    return "\n".join(lines) + "\n"
 
 
 def make_image(tmp_path, cfg_text=None, files=None, remove=(), patch=None,

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import keel
-from keel import (assert_line, assert_lines_in_order, assert_no_line, assert_status,
+from keel import (assert_line, assert_lines_in_order, assert_no_line,
                   run_bochs, run_qemu)
 
 MiB = 1 << 20

@@ -13,17 +13,16 @@ boots a representative subset of the guests in one entry.
 """
 
 import re
-import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from keel import (QEMU_EXIT_POWEROFF, assert_line, assert_lines_in_order,
-                  assert_no_line, assert_status, make_image, run_bochs, run_qemu)
+from keel import (QEMU_EXIT_POWEROFF, Guest, assemble, assert_line, assert_lines_in_order,
+                  assert_no_line, assert_status, guests_config, make_image, run_bochs,
+                  run_qemu)
 
 ROOT = Path(__file__).resolve().parent.parent
-GUESTS = ROOT / "tests" / "guests"
 
 QEMU_TIMEOUT = 15
 BOCHS_TIMEOUT = 240
@@ -39,37 +38,8 @@ HELLO_LONG = "hello from a long-mode guest"
 
 # ---- guests and images ------------------------------------------------------
 
-@dataclass
-class Guest:
-    """One flat test guest: its source in tests/guests/ and its KEEL.CFG line."""
-    asm: str                    # e.g. "cpuid_leaf.asm"
-    file: str                   # its 8.3 name on partition 1
-    load: int = 0x10000
-    mode: str = "real"
-    defines: dict = field(default_factory=dict)
-
-    def cfg_line(self):
-        return f"  guest flat file={self.file} load={self.load:#x} mode={self.mode}"
-
-
-def assemble(guest, out_dir):
-    """Assembles GUEST with NASM into OUT_DIR; returns the binary's path."""
-    out = Path(out_dir) / guest.file
-    cmd = ["nasm", "-f", "bin", f"-I{GUESTS}/"]
-    cmd += [f"-D{k}={v}" for k, v in guest.defines.items()]
-    cmd += [str(GUESTS / guest.asm), "-o", str(out)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode:
-        raise AssertionError(f"nasm failed for {guest.asm} ({r.returncode}):\n"
-                             f"{' '.join(cmd)}\n{r.stdout}{r.stderr}")
-    return out
-
-
 def config(guests, title="Test guests", after="poweroff"):
-    lines = ["timeout 0", "default 1", "", f'entry "{title}"']
-    lines += [g.cfg_line() for g in guests]
-    lines.append(f"  after {after}")
-    return "\n".join(lines) + "\n"
+    return guests_config(guests, title, after)
 
 
 def build_image(tmp_path, guests, title="Test guests"):

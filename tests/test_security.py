@@ -18,18 +18,16 @@ import os
 import re
 import struct
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import keel
-from keel import (QEMU_EXIT_HV_FATAL, QEMU_EXIT_POWEROFF, QEMU_EXIT_STAGE2_FATAL,
-                  assert_fatal, assert_line, assert_lines_in_order, assert_no_line,
-                  assert_status, make_image, run_bochs, run_qemu)
+from keel import (GUESTS, QEMU_EXIT_STAGE2_FATAL, Guest, assemble, assert_fatal, assert_line,
+                  assert_no_line, guests_config, make_image, run_bochs, run_qemu)
 
 ROOT = Path(__file__).resolve().parent.parent
-GUESTS = ROOT / "tests" / "guests"
 
 QEMU_TIMEOUT = 20
 BOCHS_TIMEOUT = 120
@@ -42,42 +40,8 @@ pytestmark = pytest.mark.usefixtures("disk_img")
 
 # ---- guests, images, log parsing ---------------------------------------------
 
-@dataclass
-class Guest:
-    """One flat guest: source in tests/guests/, 8.3 name, load address,
-    mode and -D defines."""
-    asm: str
-    file: str
-    load: int = 0x10000
-    mode: str = "real"
-    defines: dict = field(default_factory=dict)
-    label: str = ""             # what the guest tries, for messages
-    kind: str = "flat"          # or multiboot, linux, bios (cfg_line then differs)
-    line: str = ""              # the KEEL.CFG guest line, when not a flat guest
-
-    def cfg_line(self):
-        if self.line:
-            return "  " + self.line
-        return f"  guest flat file={self.file} load={self.load:#x} mode={self.mode}"
-
-
-def assemble(guest, out_dir):
-    out = Path(out_dir) / guest.file
-    cmd = ["nasm", "-f", "bin", f"-I{GUESTS}/"]
-    cmd += [f"-D{k}={v}" for k, v in guest.defines.items()]
-    cmd += [str(GUESTS / guest.asm), "-o", str(out)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode:
-        raise AssertionError(f"nasm failed for {guest.asm}:\n{' '.join(cmd)}\n"
-                             f"{r.stdout}{r.stderr}")
-    return out
-
-
 def config_text(guests, after="poweroff", title="Security"):
-    lines = ["timeout 0", "default 1", "", f'entry "{title}"']
-    lines += [g.cfg_line() for g in guests]
-    lines.append(f"  after {after}")
-    return "\n".join(lines) + "\n"
+    return guests_config(guests, title, after)
 
 
 def build(tmp_path, guests, after="poweroff", files=None):

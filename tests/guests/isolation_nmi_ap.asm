@@ -16,13 +16,8 @@ ORG 0x100000
 	jmp start
 %include "hypercall.inc"
 %include "isolation_idt32.inc"
+%include "ap_probe.inc"
 
-%ifndef REGION
-%error "assemble with -DREGION=<an address in Keel's region>"
-%endif
-%define AP_BASE 0x8000
-%define FLAG 0x9000
-%define VALUE 0x9004
 %define IOAPIC 0xFEC00000
 %define IOREGSEL IOAPIC
 %define IOWIN (IOAPIC + 0x10)
@@ -31,8 +26,6 @@ ORG 0x100000
 %define TIMER_INPUT 2
 %define NMI_TO_AP (4 << 8)		; delivery mode NMI, physical, edge, unmasked
 %define MASKED (1 << 16)
-%define FLAG_STARTED 0x50415041		; "APAP"
-%define FLAG_DONE 0x454E4F44		; "DONE"
 
 %macro IOAPIC_WRITE 2			; register, value
 	mov dword [IOREGSEL], %1
@@ -100,38 +93,7 @@ msg_at:		db " at Keel's region", 10, 0
 saved_lo:	dd 0
 saved_hi:	dd 0
 
-; The AP's NMI handler: real mode at 0800:0000. Addresses are linear (DS = 0).
-BITS 16
-ap_code:
-	cli
-	xor ax, ax
-	mov ds, ax
-	mov dword [FLAG], FLAG_STARTED
-	lgdt [AP_BASE + (ap_gdt_ptr - ap_code)]
-	mov eax, cr0
-	or al, 1
-	mov cr0, eax
-	mov bx, 0x08
-	mov fs, bx			; 4 GiB flat data
-	and al, 0xFE
-	mov cr0, eax
-	xor bx, bx
-	mov fs, bx
-	mov esi, REGION
-	mov eax, [fs:esi]
-	mov [VALUE], eax
-	mov dword [FLAG], FLAG_DONE
-.halt:
-	cli
-	hlt
-	jmp .halt
-align 8
-ap_gdt:		dq 0
-		dq 0x008F92000000FFFF
-ap_gdt_ptr:	dw 15
-		dd AP_BASE + (ap_gdt - ap_code)
-ap_code_end:
-BITS 32
+AP_PROBE_CODE				; the AP's NMI handler
 
 align 16
 		times 512 db 0

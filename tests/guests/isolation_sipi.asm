@@ -16,21 +16,14 @@ ORG 0x100000
 	jmp start
 %include "hypercall.inc"
 %include "isolation_idt32.inc"
+%include "ap_probe.inc"
 
-%ifndef REGION
-%error "assemble with -DREGION=<an address in Keel's region>"
-%endif
-%define AP_BASE 0x8000
-%define FLAG 0x9000
-%define VALUE 0x9004
 %define LAPIC 0xFEE00000
 %define LAPIC_SVR (LAPIC + 0xF0)
 %define LAPIC_ICR_LO (LAPIC + 0x300)
 %define LAPIC_ICR_HI (LAPIC + 0x310)
 %define ICR_INIT_ALL_BUT_SELF 0x000C4500
 %define ICR_SIPI_ALL_BUT_SELF (0x000C4600 | (AP_BASE >> 12))
-%define FLAG_STARTED 0x50415041		; "APAP"
-%define FLAG_DONE 0x454E4F44		; "DONE"
 
 %macro DELAY 1
 	mov ecx, %1
@@ -86,38 +79,7 @@ msg_started:	db "sipi: an AP started at the guest's SIPI vector", 10, 0
 msg_ran:	db "sipi: an AP ran guest code outside Keel and read ", 0
 msg_at:		db " at Keel's region", 10, 0
 
-; The AP's code: real mode at 0800:0000. Addresses are linear (DS = 0).
-BITS 16
-ap_code:
-	cli
-	xor ax, ax
-	mov ds, ax
-	mov dword [FLAG], FLAG_STARTED
-	lgdt [AP_BASE + (ap_gdt_ptr - ap_code)]
-	mov eax, cr0
-	or al, 1
-	mov cr0, eax
-	mov bx, 0x08
-	mov fs, bx			; 4 GiB flat data
-	and al, 0xFE
-	mov cr0, eax
-	xor bx, bx
-	mov fs, bx
-	mov esi, REGION
-	mov eax, [fs:esi]
-	mov [VALUE], eax
-	mov dword [FLAG], FLAG_DONE
-.halt:
-	cli
-	hlt
-	jmp .halt
-align 8
-ap_gdt:		dq 0
-		dq 0x008F92000000FFFF
-ap_gdt_ptr:	dw 15
-		dd AP_BASE + (ap_gdt - ap_code)
-ap_code_end:
-BITS 32
+AP_PROBE_CODE
 
 align 16
 		times 512 db 0
