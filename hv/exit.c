@@ -300,15 +300,23 @@ static void guest_putc(struct vcpu *v, char c)
 		g->line[g->line_len++] = c;
 }
 
+/* Is the guest at the reset vector, where Keel's copy of the ROM page
+ * holds the hypercall instruction (hv/guest.c)? In real mode IP is a
+ * multiple of 16 there, which spares most hypercalls reading CS. */
+static bool at_reset_vector(struct vcpu *v)
+{
+	u64 rip = vcpu_get_reg(v, VCPU_RIP);
+
+	return !(rip & 0xF) &&
+	       ((vcpu_get_reg(v, VCPU_CS_BASE) + rip) & 0xFFFFFFFFull) == RESET_VECTOR_LINEAR;
+}
+
 static void handle_hypercall(struct vcpu *v, const struct vmexit *e)
 {
 	u64 fn = vcpu_get_reg(v, VCPU_RAX), arg = vcpu_get_reg(v, VCPU_RBX);
 	u64 ret = 0;
 
-	/* Not a hypercall but the guest at the reset vector, where Keel's
-	 * copy of the ROM page holds this instruction (hv/guest.c). */
-	if (((vcpu_get_reg(v, VCPU_CS_BASE) + vcpu_get_reg(v, VCPU_RIP)) & 0xFFFFFFFFull) ==
-	    RESET_VECTOR_LINEAR) {
+	if (at_reset_vector(v)) {
 		log_line("guest reset request: jump to the reset vector (F000:FFF0)");
 		guest_stop(v, STOP_RESET, 0);
 		return;
