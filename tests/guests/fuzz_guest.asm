@@ -553,12 +553,16 @@ t_io:				; IN from a random port, OUT to a safe one, INS to scratch
 	BELOW 16
 	call emit_d
 	EMIT 0xBA
-.pick:				; not 60h-64h (Keel intercepts 64h), not a UART
-	BELOW 0x400
+.pick:				; no byte of a dword at the port on 60h-64h or 92h
+	BELOW 0x400		; (Keel intercepts 60h, 64h, 92h), not a UART
 	mov ebx, eax
-	cmp eax, 0x60
+	cmp eax, 0x5D
 	jb .ok
 	cmp eax, 0x64
+	jbe .pick
+	cmp eax, 0x8F
+	jb .ok
+	cmp eax, 0x92
 	jbe .pick
 .ok:
 	call uart_near
