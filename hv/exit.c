@@ -237,7 +237,10 @@ static void handle_apic_base(struct vcpu *v, const struct vmexit *e)
 		inject_gp(v);
 		return;
 	}
-	wrmsr(MSR_IA32_APIC_BASE, (val & ~APIC_BASE_BSP) | (cur & APIC_BASE_BSP));
+	if (wrmsr_safe(MSR_IA32_APIC_BASE, (val & ~APIC_BASE_BSP) | (cur & APIC_BASE_BSP))) {
+		inject_gp(v);
+		return;
+	}
 	advance(v, e);
 }
 
@@ -260,8 +263,8 @@ static void handle_msr(struct vcpu *v, const struct vmexit *e)
 		handle_apic_base(v, e);
 		return;
 	}
-	if (msr == MSR_X2APIC_ICR) {
-		lapic_x2apic_icr(v, e);
+	if (lapic_x2apic_msr(msr)) {
+		lapic_x2apic_write(v, e);
 		return;
 	}
 	if (msr != MSR_EFER) {

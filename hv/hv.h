@@ -81,4 +81,8 @@ static inline void wrmsr(u32 msr, u64 v)
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
 }
 
+/* WRMSR of a value a guest chose: 0, or -1 when the CPU refused it with
+ * #GP (hv/isr.asm; the fault is taken and undone in Keel). */
+int wrmsr_safe(u32 msr, u64 v);
+
 #endif

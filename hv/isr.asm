@@ -45,12 +45,45 @@ isr_common:
 	push r14
 	push r15
 	mov rdi, rsp
+	mov rbx, rsp
 	and rsp, -16
-	call hv_exception		; does not return
-.halt:
-	cli
-	hlt
-	jmp .halt
+	call hv_exception		; returns only for a fault it fixed up
+	mov rsp, rbx
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop r11
+	pop r10
+	pop r9
+	pop r8
+	pop rbp
+	pop rdi
+	pop rsi
+	pop rdx
+	pop rcx
+	pop rbx
+	pop rax
+	add rsp, 16			; vector, error code
+	iretq
+
+; wrmsr_safe(msr, value): WRMSR that returns -1 instead of faulting in Keel
+; when the CPU refuses the value (#GP), for values a guest chose; 0 when
+; written. hv_exception() resumes a #GP at wrmsr_safe_insn at
+; wrmsr_safe_refused.
+global wrmsr_safe, wrmsr_safe_insn, wrmsr_safe_refused
+wrmsr_safe:
+	mov ecx, edi
+	mov eax, esi
+	mov rdx, rsi
+	shr rdx, 32
+wrmsr_safe_insn:
+	wrmsr
+	xor eax, eax
+	ret
+wrmsr_safe_refused:
+	mov eax, -1
+	ret
 
 section .rodata
 align 8

@@ -105,6 +105,17 @@ static bool ipi(struct vcpu *v, const struct ipi_self *self, u32 *lo, u32 *dest)
 	return false;
 }
 
+/* The local vector table may send INIT to this CPU (LINT0/1, the
+ * performance counter, CMCI: SDM 11.5.1), which would reset it behind
+ * Keel's back under SVM: such an entry is written masked. */
+static u32 lvt_filter(u32 off, u32 val)
+{
+	if ((off == LAPIC_LVT_CMCI || off == LAPIC_LVT_PERF || off == LAPIC_LVT_LINT0 ||
+	     off == LAPIC_LVT_LINT1) && ICR_MODE(val) == ICR_MODE_INIT)
+		return val | LVT_MASKED;
+	return val;
+}
+
 static void advance_by(struct vcpu *v, const struct vmexit *e, u8 len)
 {
 	struct vmexit adv = *e;
@@ -136,8 +147,9 @@ bool lapic_npf(struct vcpu *v, const struct vmexit *e)
 		return true;
 	}
 	/* APIC registers are 32 bits on 16-byte boundaries (SDM 11.4.1);
-	 * other writes have no defined effect and are dropped. */
-	old = (off & 15) ? 0 : *lapic_reg(off);
+	 * other writes have no defined effect and are dropped. Only a
+	 * read-modify-write reads the register (EOI is write-only). */
+	old = (off & 15) || st.op == STORE_MOV ? 0 : *lapic_reg(off);
 	src = st.has_imm ? st.imm : (u32)vcpu_get_reg(v, (enum vcpu_reg)st.reg);
 	val = st.op == STORE_OR ? old | src : st.op == STORE_AND ? old & src : src;
 	if (st.op == STORE_XCHG)
@@ -153,38 +165,61 @@ bool lapic_npf(struct vcpu *v, const struct vmexit *e)
 		}
 		*lapic_reg(LAPIC_ICR_HI) = dest << 24;
 		*lapic_reg(LAPIC_ICR_LO) = val;
-		*lapic_reg(LAPIC_ICR_HI) = asked_dest;	/* what the guest reads back */
+		/* What the guest reads back, once the APIC has taken the
+		 * destination (delivery status idle, SDM 11.6.1). */
+		for (int i = 0; i < 1000 && (*lapic_reg(LAPIC_ICR_LO) & ICR_DELIVERY_PENDING); i++)
+			__asm__ volatile("pause");
+		*lapic_reg(LAPIC_ICR_HI) = asked_dest;
 	} else if (!(off & 15)) {
-		*lapic_reg(off) = val;
+		*lapic_reg(off) = lvt_filter(off, val);
 	}
 	advance_by(v, e, st.len);
 	return true;
 }
 
-void lapic_x2apic_icr(struct vcpu *v, const struct vmexit *e)
+/* x2APIC registers Keel intercepts: the ICR and the LVT entries that
+ * can carry INIT. MSR 800h + (xAPIC offset >> 4) (SDM 11.12.1.2). */
+bool lapic_x2apic_msr(u32 msr)
+{
+	return msr == MSR_X2APIC_ICR || msr == MSR_X2APIC_LVT_CMCI || msr == MSR_X2APIC_LVT_PERF ||
+	       msr == MSR_X2APIC_LVT_LINT0 || msr == MSR_X2APIC_LVT_LINT1;
+}
+
+void lapic_x2apic_write(struct vcpu *v, const struct vmexit *e)
 {
 	struct ipi_self self = { .x2apic = true };
-	u32 lo, dest;
+	u32 msr = e->msr.index, lo, dest;
+	u64 val;
 
 	if (!(rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD)) {
-		/* Not in x2APIC mode: the MSR does not exist. */
+		/* Not in x2APIC mode: the MSRs do not exist. */
 		v->ops->inject_exception(v, X86_EXC_GP, true, 0);
 		return;
 	}
 	if (!e->msr.write) {
-		u64 icr = rdmsr(MSR_X2APIC_ICR);
-
-		vcpu_set_reg(v, VCPU_RAX, (u32)icr);
-		vcpu_set_reg(v, VCPU_RDX, icr >> 32);
+		val = rdmsr(msr);
+		vcpu_set_reg(v, VCPU_RAX, (u32)val);
+		vcpu_set_reg(v, VCPU_RDX, val >> 32);
 		v->ops->advance_rip(v, e);
 		return;
 	}
 	lo = (u32)vcpu_get_reg(v, VCPU_RAX);
 	dest = (u32)vcpu_get_reg(v, VCPU_RDX);
-	self.id = (u32)rdmsr(MSR_X2APIC_ID);
-	self.ldr = (u32)rdmsr(MSR_X2APIC_LDR);
-	if (ipi(v, &self, &lo, &dest))
-		wrmsr(MSR_X2APIC_ICR, (u64)dest << 32 | lo);
-	if (v->stop == STOP_NONE)
-		v->ops->advance_rip(v, e);
+	if (msr == MSR_X2APIC_ICR) {
+		self.id = (u32)rdmsr(MSR_X2APIC_ID);
+		self.ldr = (u32)rdmsr(MSR_X2APIC_LDR);
+		if (!ipi(v, &self, &lo, &dest)) {
+			if (v->stop == STOP_NONE)
+				v->ops->advance_rip(v, e);
+			return;
+		}
+	} else {
+		lo = lvt_filter((msr - X2APIC_MSR(0)) << 4, lo);
+	}
+	/* Reserved bits are #GP in x2APIC mode: the guest's, not Keel's. */
+	if (wrmsr_safe(msr, (u64)dest << 32 | lo)) {
+		v->ops->inject_exception(v, X86_EXC_GP, true, 0);
+		return;
+	}
+	v->ops->advance_rip(v, e);
 }

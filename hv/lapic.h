@@ -13,6 +13,13 @@
 #define LAPIC_DFR 0xE0
 #define LAPIC_ICR_LO 0x300
 #define LAPIC_ICR_HI 0x310
+#define LAPIC_LVT_CMCI 0x2F0
+#define LAPIC_LVT_PERF 0x340
+#define LAPIC_LVT_LINT0 0x350
+#define LAPIC_LVT_LINT1 0x360
+#define LVT_MASKED (1u << 16)
+#define ICR_DELIVERY_PENDING (1u << 12)
+#define X2APIC_MSR(off) (0x800u + ((off) >> 4))
 
 /* The page of the local APIC's registers, fixed at start-up: guests may
  * not move it (hv/exit.c refuses a new base). */
@@ -25,7 +32,12 @@ volatile u32 *lapic_reg(u32 off);
  * is then done (or refused) and the guest moved past the instruction. */
 bool lapic_npf(struct vcpu *v, const struct vmexit *e);
 
-/* WRMSR to the x2APIC ICR (RDMSR reads it as it is). */
-void lapic_x2apic_icr(struct vcpu *v, const struct vmexit *e);
+/* Is msr one of the x2APIC registers Keel intercepts (the ICR, and the
+ * LVT entries that can send INIT)? */
+bool lapic_x2apic_msr(u32 msr);
+
+/* RDMSR (read as it is) or WRMSR (filtered like the MMIO writes) of one
+ * of those; #GP when the APIC is not in x2APIC mode. */
+void lapic_x2apic_write(struct vcpu *v, const struct vmexit *e);
 
 #endif

@@ -18,7 +18,6 @@
 
 #define AP_TRAMPOLINE 0x8000ull		/* hv/ap_boot.asm: the same value */
 #define AP_SIPI_VECTOR (AP_TRAMPOLINE >> 12)
-#define ICR_DELIVERY_PENDING (1u << 12)
 #define INIT_DELAY_US 10000
 #define SIPI_DELAY_US 200
 #define CHECK_IN_US 100000

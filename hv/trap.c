@@ -3,6 +3,7 @@
  * the registers, and a clean stop (never a triple fault). */
 #include "hv.h"
 #include "trap.h"
+#include "x86.h"
 #include "../lib/console.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
@@ -106,10 +107,17 @@ static u64 read_cr2(void)
 	return v;
 }
 
+extern const u8 wrmsr_safe_insn[], wrmsr_safe_refused[];
+
 void hv_exception(struct trap_frame *f)
 {
 	static int nested;
 	const char *name = exception_names[f->vector & 31];
+
+	if (f->vector == X86_EXC_GP && f->rip == (u64)(uintptr_t)wrmsr_safe_insn) {
+		f->rip = (u64)(uintptr_t)wrmsr_safe_refused;
+		return;
+	}
 
 	con_set_sinks(CON_ALL);
 	if (nested++) {

@@ -23,7 +23,8 @@
 /* MSRs Keel must see: EFER (to hide SVME), the SVM control MSRs, and the
  * APIC base (which may not move over Keel's region). */
 static const u32 intercepted_msrs[] = { MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA, MSR_IA32_APIC_BASE,
-					 MSR_X2APIC_ICR };
+					 MSR_X2APIC_ICR, MSR_X2APIC_LVT_CMCI, MSR_X2APIC_LVT_PERF,
+					 MSR_X2APIC_LVT_LINT0, MSR_X2APIC_LVT_LINT1 };
 
 struct svm_vcpu {
 	struct vmcb *vmcb;

@@ -33,7 +33,8 @@
  * off), the APIC base; the capability MSRs are added in vcpu_create. The
  * ports come from hv_intercepted_ports(), as for SVM. */
 static const u32 intercepted_msrs[] = { MSR_IA32_FEATURE_CONTROL, MSR_IA32_APIC_BASE,
-					 MSR_X2APIC_ICR };
+					 MSR_X2APIC_ICR, MSR_X2APIC_LVT_CMCI, MSR_X2APIC_LVT_PERF,
+					 MSR_X2APIC_LVT_LINT0, MSR_X2APIC_LVT_LINT1 };
 #define VMX_CAP_MSR_FIRST MSR_IA32_VMX_BASIC
 #define VMX_CAP_MSR_LAST MSR_IA32_VMX_VMFUNC
 

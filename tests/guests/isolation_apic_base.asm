@@ -8,6 +8,11 @@
 ; "apic base: moved to XXXXXXXX (read back YYYYYYYY)" and writes the old
 ; value back at once (interrupts are off and nothing exits in between, so
 ; Keel never runs with its page hidden).
+; Then the values a CPU refuses, which Keel must refuse as #GP rather than
+; fault on itself (Keel writes the MSR for the guest): exit code 2 when a
+; reserved bit (0) is taken, 3 when a base elsewhere (FED00000h) is taken,
+; 4 when EXTD without EN is taken, 5 when writing the value it holds
+; faults.
 BITS 32
 ORG 0x100000
 
@@ -36,7 +41,31 @@ start:
 .resume:
 	cmp byte [last_vec], VEC_GP
 	jne .taken
+	mov eax, [old_lo]
+	or eax, 1			; reserved
+	mov ebx, 2
+	call try_write
+	mov eax, [old_lo]
+	and eax, 0xFFF
+	or eax, 0xFED00000		; not Keel's, but a move all the same
+	mov ebx, 3
+	call try_write
+	mov eax, [old_lo]
+	and eax, ~(1 << 11)		; EN clear
+	or eax, 1 << 10			; EXTD set
+	mov ebx, 4
+	call try_write
+	mov eax, [old_lo]
+	mov edx, [old_hi]
+	mov ecx, MSR_APIC_BASE
+	TRY .same
+	wrmsr
+.same:
+	mov ebx, 5
+	cmp byte [last_vec], VEC_NONE
+	jne .exit
 	xor ebx, ebx
+.exit:
 	EXIT
 .taken:
 	mov ecx, MSR_APIC_BASE
@@ -54,6 +83,25 @@ start:
 	call puthex
 	PUTS msg_close
 	mov ebx, 1
+	EXIT
+
+; try_write: EAX = a value to write (EDX = the old high half); it must
+; raise #GP. If it does not, the old value goes back and the guest exits
+; with EBX.
+try_write:
+	mov edx, [old_hi]
+	mov ecx, MSR_APIC_BASE
+	TRY .resume
+	wrmsr
+.resume:
+	cmp byte [last_vec], VEC_GP
+	jne .taken
+	ret
+.taken:
+	mov eax, [old_lo]
+	mov edx, [old_hi]
+	mov ecx, MSR_APIC_BASE
+	wrmsr
 	EXIT
 
 msg_moved:	db "apic base: moved to ", 0

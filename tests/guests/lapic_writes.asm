@@ -11,8 +11,9 @@
 ;       shorthand, to the CPU's own APIC ID, and to all including self;
 ;  12   a fixed IPI to all but self and an NMI to all but self arrive
 ;       nowhere here and change nothing;
-;  13   the TPR reads 0 again.
-; Then it prints "lapic: 13 checks" and writes the TPR with INC, which
+;  13   the TPR reads 0 again;
+;  14   LVT LINT0 written with delivery mode INIT reads back masked.
+; Then it prints "lapic: 14 checks" and writes the TPR with INC, which
 ; Keel does not emulate: the guest must stop there (reason=fault); if it
 ; goes on it exits with code 77.
 BITS 64
@@ -28,6 +29,7 @@ DEFAULT REL
 %define SVR 0xF0
 %define ICR_LO 0x300
 %define ICR_HI 0x310
+%define LINT0 0x350
 %define VEC 0x40
 
 %macro CHECK_TPR 2		; expected value, check number
@@ -116,6 +118,15 @@ start:
 	cmp dword [nmis], 0
 	jne fail
 	CHECK_TPR 0, 13
+	; LINT0 with delivery mode INIT would reset this CPU: written masked
+	mov r14d, [rbx + LINT0]
+	mov dword [rbx + LINT0], 5 << 8
+	mov eax, [rbx + LINT0]
+	mov [rbx + LINT0], r14d
+	and eax, (1 << 16) | (7 << 8)
+	cmp eax, (1 << 16) | (5 << 8)
+	mov r15d, 14
+	jne fail
 
 	lea rsi, [msg]
 	call puts				; (clobbers RBX)
@@ -141,23 +152,13 @@ nmi_handler:
 	inc dword [nmis]
 	iretq
 
-; rdi = gate, rax = handler: a 64-bit interrupt gate, CS 08h
-set_gate:
-	mov [rdi], ax
-	mov word [rdi + 2], 0x08
-	mov word [rdi + 4], 0x8E00
-	shr rax, 16
-	mov [rdi + 6], ax
-	shr rax, 16
-	mov [rdi + 8], eax
-	mov dword [rdi + 12], 0
-	ret
+LONG_MODE_SET_GATE
 
 puts:
 	HC_PRINT
 	ret
 
-msg:	db "lapic: 13 checks", 10, 0
+msg:	db "lapic: 14 checks", 10, 0
 hc_is_amd: db 0
 align 4
 ipis:	dd 0
