@@ -106,8 +106,29 @@ struct vcpu {
 	bool ipi_refused;                     /* an IPI to other CPUs was refused (and logged) */
 };
 
-static inline u64 vcpu_get_reg(struct vcpu *v, enum vcpu_reg r) { return v->ops->get_reg(v, r); }
-static inline void vcpu_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val) { v->ops->set_reg(v, r, val); }
+/* RCX, RDX, RBX, RBP, RSI, RDI and R8-R15 live in v->gprs on both
+ * backends (the stubs load and save them there); everything else goes
+ * through the backend. The short way matters: handlers touch these
+ * registers on every exit. */
+static inline bool vcpu_reg_in_gprs(enum vcpu_reg r)
+{
+	return r <= VCPU_R15 && r != VCPU_RAX && r != VCPU_RSP;
+}
+
+static inline u64 vcpu_get_reg(struct vcpu *v, enum vcpu_reg r)
+{
+	if (vcpu_reg_in_gprs(r))
+		return ((const u64 *)&v->gprs)[r];
+	return v->ops->get_reg(v, r);
+}
+
+static inline void vcpu_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
+{
+	if (vcpu_reg_in_gprs(r))
+		((u64 *)&v->gprs)[r] = val;
+	else
+		v->ops->set_reg(v, r, val);
+}
 
 /* The backend for this CPU (hv/backend.c). */
 const struct hv_backend *hv_backend_select(const char *name);

@@ -111,6 +111,4 @@ void vmx_decode_exit(const struct vmx_exit_info *x, struct vmexit *e)
 			e->kind = VMEXIT_UNKNOWN;
 		break;
 	}
-	if (e->insn_len)
-		e->next_rip = x->rip + e->insn_len;
 }

@@ -15,7 +15,6 @@ struct vmx_exit_info {
 	u32 intr_error;
 	u64 guest_linear;
 	u64 guest_physical;
-	u64 rip;            /* guest RIP at the exit */
 };
 
 void vmx_decode_exit(const struct vmx_exit_info *x, struct vmexit *e);

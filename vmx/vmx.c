@@ -43,8 +43,7 @@ struct vmx_vcpu {
 	u8 *io_bitmap;       /* A and B, 8 KiB */
 	u8 *msr_bitmap;      /* 4 KiB */
 	struct pt_builder ept;
-	u32 entry_ctls;      /* without IA32E_MODE_GUEST, set per entry */
-	u32 entry_written;   /* what VMCS_CTRL_ENTRY holds now */
+	u32 entry_ctls;      /* without IA32E_MODE_GUEST (set_guest_efer) */
 	u64 cr0_mask, cr4_mask;
 	bool launched;
 	bool checked;        /* Keel's guest-state check ran for this guest */
@@ -307,7 +306,6 @@ static int vmx_vcpu_create(struct vcpu *v)
 	vmwrite(VMCS_CTRL_PROC_BASED2, proc2);
 	vmwrite(VMCS_CTRL_EXIT, exit);
 	vmwrite(VMCS_CTRL_ENTRY, x->entry_ctls);
-	x->entry_written = x->entry_ctls;
 	vmwrite(VMCS_CTRL_EXCEPTION_BITMAP, 0);
 	vmwrite(VMCS_CTRL_IO_BITMAP_A, io);
 	vmwrite(VMCS_CTRL_IO_BITMAP_B, io + PAGE_SIZE);
@@ -371,6 +369,15 @@ static void set_cr4(struct vmx_vcpu *x, u64 val)
 	vmwrite(VMCS_CTRL_CR4_READ_SHADOW, val & x->cr4_mask);
 }
 
+/* The guest's EFER, and with it the "IA-32e mode guest" entry control,
+ * which must equal EFER.LMA (SDM 26.2.4). Every VM exit stores LMA into
+ * that control itself, so only Keel's own changes need this. */
+static void set_guest_efer(struct vmx_vcpu *x, u64 efer)
+{
+	vmwrite(VMCS_GUEST_IA32_EFER, efer);
+	vmwrite(VMCS_CTRL_ENTRY, x->entry_ctls | ((efer & EFER_LMA) ? ENTRY_CTRL_IA32E_MODE_GUEST : 0));
+}
+
 static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 {
 	struct vmx_vcpu *x = to_vmx(v);
@@ -380,6 +387,12 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	u16 ds = st->ds_selector ? st->ds_selector : 0x10;
 
 	v->gprs = st->gprs;
+	/* The watchdog's period. Without "save VMX-preemption timer value"
+	 * a VM exit leaves the field as it is (SDM vol. 3C, "Saving
+	 * Non-Register State"), so each entry starts a whole period from
+	 * this one write. */
+	if (preempt_value)
+		vmwrite(VMCS_GUEST_PREEMPTION_TIMER, preempt_value);
 	switch (st->mode) {
 	case CFG_MODE_REAL:
 		code = VMX_AR_TYPE(0xB) | VMX_AR_S | VMX_AR_P;
@@ -426,7 +439,7 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	set_cr0(x, cr0);
 	set_cr4(x, cr4);
 	vmwrite(VMCS_GUEST_CR3, st->cr3);
-	vmwrite(VMCS_GUEST_IA32_EFER, efer);
+	set_guest_efer(x, efer);
 	vmwrite(VMCS_GUEST_IA32_PAT, 0x0007040600070406ull); /* the power-on PAT */
 	vmwrite(VMCS_GUEST_DR7, 0x400);
 	vmwrite(VMCS_GUEST_RSP, st->rsp);
@@ -508,23 +521,47 @@ static const char *check_guest_state(struct vmx_vcpu *x)
 	return vmx_check_guest_state(&g, &c);
 }
 
+/* The exit fields this exit's decoding and handling use: the frequent
+ * instruction exits need the reason and the length only (each VMREAD
+ * is an instruction on the path of every exit); the rest, and anything
+ * Keel may report, get every field. */
+static void read_exit_info(struct vmx_exit_info *xi)
+{
+	*xi = (struct vmx_exit_info){ 0 };
+	xi->reason = (u32)vmread(VMCS_RO_EXIT_REASON);
+	xi->insn_len = (u32)vmread(VMCS_RO_EXIT_INSTRUCTION_LEN);
+	switch (xi->reason) {	/* bit 31 (entry failure) set: the default */
+	case VMX_EXIT_CPUID:
+	case VMX_EXIT_HLT:
+	case VMX_EXIT_VMCALL:
+	case VMX_EXIT_RDMSR:
+	case VMX_EXIT_WRMSR:
+	case VMX_EXIT_XSETBV:
+	case VMX_EXIT_INVD:
+	case VMX_EXIT_EXTERNAL_INTERRUPT:
+	case VMX_EXIT_PREEMPTION_TIMER:
+		return;
+	case VMX_EXIT_IO:
+	case VMX_EXIT_CR_ACCESS:
+		xi->qualification = vmread(VMCS_RO_EXIT_QUALIFICATION);
+		return;
+	default:
+		xi->qualification = vmread(VMCS_RO_EXIT_QUALIFICATION);
+		xi->intr_info = (u32)vmread(VMCS_RO_EXIT_INTR_INFO);
+		xi->intr_error = (u32)vmread(VMCS_RO_EXIT_INTR_ERROR);
+		xi->guest_linear = vmread(VMCS_RO_GUEST_LINEAR_ADDR);
+		xi->guest_physical = vmread(VMCS_RO_GUEST_PHYSICAL_ADDR);
+		return;
+	}
+}
+
 static int vmx_run(struct vcpu *v, struct vmexit *e)
 {
 	struct vmx_vcpu *x = to_vmx(v);
 	struct vmx_exit_info xi;
-	u32 entry = x->entry_ctls;
 	const char *rule;
 	int rc;
 
-	/* SDM 26.2.4: "IA-32e mode guest" must equal the guest's EFER.LMA. */
-	if (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA)
-		entry |= ENTRY_CTRL_IA32E_MODE_GUEST;
-	if (entry != x->entry_written) {
-		vmwrite(VMCS_CTRL_ENTRY, entry);
-		x->entry_written = entry;
-	}
-	if (preempt_value)
-		vmwrite(VMCS_GUEST_PREEMPTION_TIMER, preempt_value);
 	if (!x->checked) {
 		x->checked = true;
 		rule = check_guest_state(x);
@@ -543,16 +580,8 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 		return -1;
 	}
 	x->launched = true;
-	xi.reason = (u32)vmread(VMCS_RO_EXIT_REASON);
-	xi.qualification = vmread(VMCS_RO_EXIT_QUALIFICATION);
-	xi.insn_len = (u32)vmread(VMCS_RO_EXIT_INSTRUCTION_LEN);
-	xi.intr_info = (u32)vmread(VMCS_RO_EXIT_INTR_INFO);
-	xi.intr_error = (u32)vmread(VMCS_RO_EXIT_INTR_ERROR);
-	xi.guest_linear = vmread(VMCS_RO_GUEST_LINEAR_ADDR);
-	xi.guest_physical = vmread(VMCS_RO_GUEST_PHYSICAL_ADDR);
-	xi.rip = vmread(VMCS_GUEST_RIP);
+	read_exit_info(&xi);
 	vmx_decode_exit(&xi, e);
-	v->gprs.rsp = vmread(VMCS_GUEST_RSP);
 	if (e->kind == VMEXIT_MSR)
 		e->msr.index = (u32)v->gprs.rcx;
 	if (e->kind == VMEXIT_INVALID) {
@@ -616,12 +645,12 @@ static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 			efer |= EFER_LMA;
 		else if (!(val & CR0_PG))
 			efer &= ~EFER_LMA;
-		vmwrite(VMCS_GUEST_IA32_EFER, efer);
+		set_guest_efer(x, efer);
 		set_cr0(x, val);
 		break;
 	case VCPU_CR3: vmwrite(VMCS_GUEST_CR3, val); break;
 	case VCPU_CR4: set_cr4(x, val); break;
-	case VCPU_EFER: vmwrite(VMCS_GUEST_IA32_EFER, val); break;
+	case VCPU_EFER: set_guest_efer(x, val); break;
 	case VCPU_CS_BASE: case VCPU_CS_BITS: case VCPU_REG_COUNT: break;
 	default: ((u64 *)&v->gprs)[r] = val; break;
 	}
