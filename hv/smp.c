@@ -112,10 +112,15 @@ void smp_park_aps(const struct hv_backend *ops, const u32 *ids, int n)
 			parked++;
 			continue;
 		}
-		if (r == AP_NOT_PARKED)
+		if (r == AP_NOT_PARKED) {
 			not_parked++;
-		else
+		} else {
+			/* Late or lost: an INIT stops it wherever it is, and it
+			 * waits for a start-up IPI that no guest can send. */
+			send_ipi(x2apic, ids[i], ICR_MODE_INIT << 8 | ICR_LEVEL_ASSERT |
+				 ICR_TRIGGER_LEVEL);
 			silent++;
+		}
 		log_line("cpus: AP with APIC ID %u %s", ids[i], r == AP_NOT_PARKED ?
 			 "is in Keel but could not block INIT" : "did not answer INIT-SIPI");
 	}
