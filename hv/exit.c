@@ -190,6 +190,12 @@ static void msr_result(struct vcpu *v, u64 val)
 	vcpu_set_reg(v, VCPU_RDX, val >> 32);
 }
 
+/* The value a WRMSR writes: EDX:EAX. */
+static u64 msr_operand(struct vcpu *v)
+{
+	return (vcpu_get_reg(v, VCPU_RDX) << 32) | (u32)vcpu_get_reg(v, VCPU_RAX);
+}
+
 #define APIC_MODE(v) ((v) & (APIC_BASE_EN | APIC_BASE_EXTD))
 #define APIC_XAPIC APIC_BASE_EN
 #define APIC_X2APIC (APIC_BASE_EN | APIC_BASE_EXTD)
@@ -225,7 +231,7 @@ static void handle_apic_base(struct vcpu *v, const struct vmexit *e)
 		advance(v, e);
 		return;
 	}
-	val = (vcpu_get_reg(v, VCPU_RDX) << 32) | (u32)vcpu_get_reg(v, VCPU_RAX);
+	val = msr_operand(v);
 	if ((val & APIC_BASE_ADDR_MASK) != (cur & APIC_BASE_ADDR_MASK)) {
 		log_line("guest tried to move its local APIC to 0x%llx: #GP",
 			 (unsigned long long)(val & APIC_BASE_ADDR_MASK));
@@ -264,7 +270,17 @@ static void handle_msr(struct vcpu *v, const struct vmexit *e)
 		return;
 	}
 	if (lapic_x2apic_msr(msr)) {
-		lapic_x2apic_write(v, e);
+		/* Outside x2APIC mode these MSRs do not exist. */
+		if (!(rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD)) {
+			inject_gp(v);
+		} else if (!e->msr.write) {
+			msr_result(v, rdmsr(msr));
+			advance(v, e);
+		} else if (lapic_x2apic_write(v, msr, msr_operand(v))) {
+			inject_gp(v);
+		} else if (v->stop == STOP_NONE) {
+			advance(v, e);
+		}
 		return;
 	}
 	if (msr != MSR_EFER) {
@@ -274,7 +290,7 @@ static void handle_msr(struct vcpu *v, const struct vmexit *e)
 	if (!e->msr.write) {
 		msr_result(v, vcpu_get_reg(v, VCPU_EFER));
 	} else {
-		val = (vcpu_get_reg(v, VCPU_RDX) << 32) | (u32)vcpu_get_reg(v, VCPU_RAX);
+		val = msr_operand(v);
 		if (val & EFER_SVME) {
 			inject_gp(v);
 			return;

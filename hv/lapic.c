@@ -11,6 +11,7 @@
 #include "lapic.h"
 #include "x86.h"
 #include "../lib/format.h"
+#include "../lib/io.h"
 #include "../lib/string.h"
 
 gpa_t lapic_page(void)
@@ -33,6 +34,14 @@ volatile u32 *lapic_reg(u32 off)
 static bool readable(gpa_t gpa, u64 len)
 {
 	return guest_ram(gpa, len) || (gpa >= 0xC0000 && gpa + len <= 0x100000);
+}
+
+void lapic_icr_write(u32 dest, u32 lo)
+{
+	*lapic_reg(LAPIC_ICR_HI) = dest << 24;
+	*lapic_reg(LAPIC_ICR_LO) = lo;
+	for (int i = 0; i < 1000 && (*lapic_reg(LAPIC_ICR_LO) & ICR_DELIVERY_PENDING); i++)
+		io_delay();
 }
 
 static int read_guest(gpa_t gpa, unsigned size, u64 *val, void *ctx)
@@ -163,13 +172,8 @@ bool lapic_npf(struct vcpu *v, const struct vmexit *e)
 				advance_by(v, e, st.len);
 			return true;
 		}
-		*lapic_reg(LAPIC_ICR_HI) = dest << 24;
-		*lapic_reg(LAPIC_ICR_LO) = val;
-		/* What the guest reads back, once the APIC has taken the
-		 * destination (delivery status idle, SDM 11.6.1). */
-		for (int i = 0; i < 1000 && (*lapic_reg(LAPIC_ICR_LO) & ICR_DELIVERY_PENDING); i++)
-			__asm__ volatile("pause");
-		*lapic_reg(LAPIC_ICR_HI) = asked_dest;
+		lapic_icr_write(dest, val);
+		*lapic_reg(LAPIC_ICR_HI) = asked_dest;	/* what the guest reads back */
 	} else if (!(off & 15)) {
 		*lapic_reg(off) = lvt_filter(off, val);
 	}
@@ -185,41 +189,19 @@ bool lapic_x2apic_msr(u32 msr)
 	       msr == MSR_X2APIC_LVT_LINT0 || msr == MSR_X2APIC_LVT_LINT1;
 }
 
-void lapic_x2apic_write(struct vcpu *v, const struct vmexit *e)
+int lapic_x2apic_write(struct vcpu *v, u32 msr, u64 val)
 {
 	struct ipi_self self = { .x2apic = true };
-	u32 msr = e->msr.index, lo, dest;
-	u64 val;
+	u32 lo = (u32)val, dest = (u32)(val >> 32);
 
-	if (!(rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD)) {
-		/* Not in x2APIC mode: the MSRs do not exist. */
-		v->ops->inject_exception(v, X86_EXC_GP, true, 0);
-		return;
-	}
-	if (!e->msr.write) {
-		val = rdmsr(msr);
-		vcpu_set_reg(v, VCPU_RAX, (u32)val);
-		vcpu_set_reg(v, VCPU_RDX, val >> 32);
-		v->ops->advance_rip(v, e);
-		return;
-	}
-	lo = (u32)vcpu_get_reg(v, VCPU_RAX);
-	dest = (u32)vcpu_get_reg(v, VCPU_RDX);
 	if (msr == MSR_X2APIC_ICR) {
 		self.id = (u32)rdmsr(MSR_X2APIC_ID);
 		self.ldr = (u32)rdmsr(MSR_X2APIC_LDR);
-		if (!ipi(v, &self, &lo, &dest)) {
-			if (v->stop == STOP_NONE)
-				v->ops->advance_rip(v, e);
-			return;
-		}
+		if (!ipi(v, &self, &lo, &dest))
+			return 0;
 	} else {
 		lo = lvt_filter((msr - X2APIC_MSR(0)) << 4, lo);
 	}
 	/* Reserved bits are #GP in x2APIC mode: the guest's, not Keel's. */
-	if (wrmsr_safe(msr, (u64)dest << 32 | lo)) {
-		v->ops->inject_exception(v, X86_EXC_GP, true, 0);
-		return;
-	}
-	v->ops->advance_rip(v, e);
+	return wrmsr_safe(msr, (u64)dest << 32 | lo);
 }

@@ -28,6 +28,11 @@ gpa_t lapic_page(void);
 /* The real local APIC's register at offset off (xAPIC mode). */
 volatile u32 *lapic_reg(u32 off);
 
+/* Sends the IPI lo to xAPIC ID dest: the ICR's destination, then its low
+ * half, which sends; returns once the APIC has taken it (delivery status
+ * idle, SDM 11.6.1), or after about a millisecond. */
+void lapic_icr_write(u32 dest, u32 lo);
+
 /* A nested-page fault: true when it was a write to the APIC page, which
  * is then done (or refused) and the guest moved past the instruction. */
 bool lapic_npf(struct vcpu *v, const struct vmexit *e);
@@ -36,8 +41,9 @@ bool lapic_npf(struct vcpu *v, const struct vmexit *e);
  * LVT entries that can send INIT)? */
 bool lapic_x2apic_msr(u32 msr);
 
-/* RDMSR (read as it is) or WRMSR (filtered like the MMIO writes) of one
- * of those; #GP when the APIC is not in x2APIC mode. */
-void lapic_x2apic_write(struct vcpu *v, const struct vmexit *e);
+/* WRMSR of val to one of those, in x2APIC mode, filtered like the MMIO
+ * writes (an IPI may stop the guest or be dropped). 0, or -1 when the
+ * CPU refused the value: the guest's #GP. */
+int lapic_x2apic_write(struct vcpu *v, u32 msr, u64 val);
 
 #endif

@@ -62,10 +62,7 @@ static void send_ipi(bool x2apic, u32 apic_id, u32 lo)
 		wrmsr(MSR_X2APIC_ICR, (u64)apic_id << 32 | lo);
 		return;
 	}
-	*lapic_reg(LAPIC_ICR_HI) = apic_id << 24;
-	*lapic_reg(LAPIC_ICR_LO) = lo;
-	for (int i = 0; i < 1000 && (*lapic_reg(LAPIC_ICR_LO) & ICR_DELIVERY_PENDING); i++)
-		io_delay();
+	lapic_icr_write(apic_id, lo);
 }
 
 /* Starts one AP at the trampoline and waits for its word. */
