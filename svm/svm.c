@@ -245,8 +245,6 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 	}
 	svm_vmrun(&v->gprs, s->vmcb_pa, s->host_vmcb_pa);
 	s->vmcb->control.tlb_control = 0;
-	v->gprs.rax = s->vmcb->save.rax;
-	v->gprs.rsp = s->vmcb->save.rsp;
 	svm_decode_exit(s->vmcb, has_nrips, e);
 	if (e->kind == VMEXIT_MSR)
 		e->msr.index = (u32)v->gprs.rcx;
@@ -288,8 +286,8 @@ static void svm_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	struct vmcb_save *g = &to_svm(v)->vmcb->save;
 
 	switch (r) {
-	case VCPU_RAX: g->rax = val; v->gprs.rax = val; break;
-	case VCPU_RSP: g->rsp = val; v->gprs.rsp = val; break;
+	case VCPU_RAX: g->rax = val; break;
+	case VCPU_RSP: g->rsp = val; break;
 	case VCPU_RIP: g->rip = val; break;
 	case VCPU_RFLAGS: g->rflags = val; break;
 	case VCPU_CR0: g->cr0 = val; break;

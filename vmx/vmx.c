@@ -128,7 +128,9 @@ static u64 read_cr(int n)
 }
 
 /* VMX operation on this CPU, with vmxon as its VMXON region: the bootstrap
- * CPU (vmx_init) and each parked AP (vmx_park) come through here. */
+ * CPU (vmx_init) and each parked AP (the backend's park(): in VMX root
+ * operation an AP does not respond to INIT, SDM 23.8, and a start-up IPI
+ * reaches only a CPU waiting for one). */
 static int vmx_on(hpa_t vmxon)
 {
 	u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL), cr0, cr4;
@@ -147,13 +149,6 @@ static int vmx_on(hpa_t vmxon)
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
 	*(u32 *)phys_to_virt(vmxon) = VMX_BASIC_REVISION(rdmsr(MSR_IA32_VMX_BASIC));
 	return vmx_insn_pa("VMXON", vmxon, 0);
-}
-
-/* An AP in VMX root operation does not respond to INIT (SDM 23.8), and a
- * start-up IPI reaches only a CPU waiting for one. */
-static int vmx_park(hpa_t page)
-{
-	return vmx_on(page);
 }
 
 static int vmx_init(void)
@@ -634,7 +629,7 @@ static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	u64 efer;
 
 	switch (r) {
-	case VCPU_RSP: vmwrite(VMCS_GUEST_RSP, val); v->gprs.rsp = val; break;
+	case VCPU_RSP: vmwrite(VMCS_GUEST_RSP, val); break;
 	case VCPU_RIP: vmwrite(VMCS_GUEST_RIP, val); break;
 	case VCPU_RFLAGS: vmwrite(VMCS_GUEST_RFLAGS, val); break;
 	case VCPU_CR0:
@@ -758,7 +753,7 @@ static void vmx_dump(struct vcpu *v)
 const struct hv_backend vmx_backend = {
 	.name = "vmx",
 	.init = vmx_init,
-	.park = vmx_park,
+	.park = vmx_on,
 	.vcpu_create = vmx_vcpu_create,
 	.map_memory = vmx_map_memory,
 	.vcpu_reset = vmx_vcpu_reset,
