@@ -129,7 +129,6 @@ int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8
 	    pt_map_ranges(b, ranges, n) || pt_set_page(b, lapic_page(), lapic_page(), false) ||
 	    pt_set_page(b, RESET_VECTOR_PAGE, rom_copy, true))
 		return -1;
-	rom_copy_refresh();
 	return n;
 }
 
