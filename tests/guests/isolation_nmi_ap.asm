@@ -34,13 +34,7 @@ ORG 0x100000
 
 start:
 	PM_SETUP
-	mov esi, ap_code
-	mov edi, AP_BASE
-	mov ecx, ap_code_end - ap_code
-	cld
-	rep movsb
-	mov dword [FLAG], 0
-	mov dword [VALUE], 0
+	AP_PROBE_INSTALL
 	mov dword [2 * 4], (AP_BASE >> 4) << 16	; IVT vector 2 = 0800:0000
 
 	mov dword [IOREGSEL], REDIR_LO(TIMER_INPUT)
@@ -52,31 +46,7 @@ start:
 	IOAPIC_WRITE REDIR_HI(TIMER_INPUT), 1 << 24	; APIC ID 1
 	IOAPIC_WRITE REDIR_LO(TIMER_INPUT), NMI_TO_AP
 
-	mov edx, 30000000			; the timer ticks 18 times a second
-.wait:
-	cmp dword [FLAG], FLAG_DONE
-	je .ran
-	pause
-	dec edx
-	jnz .wait
-	call undo
-	cmp dword [FLAG], FLAG_STARTED
-	je .started
-	PUTS msg_none
-	xor ebx, ebx
-	EXIT
-.started:
-	PUTS msg_started
-	mov ebx, 2
-	EXIT
-.ran:
-	call undo
-	PUTS msg_ran
-	mov eax, [VALUE]
-	call puthex
-	PUTS msg_at
-	mov ebx, 1
-	EXIT
+	AP_PROBE_REPORT undo			; the timer ticks 18 times a second
 
 undo:
 	IOAPIC_WRITE REDIR_LO(TIMER_INPUT), MASKED

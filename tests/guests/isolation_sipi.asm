@@ -34,13 +34,7 @@ ORG 0x100000
 
 start:
 	PM_SETUP
-	mov esi, ap_code
-	mov edi, AP_BASE
-	mov ecx, ap_code_end - ap_code
-	cld
-	rep movsb
-	mov dword [FLAG], 0
-	mov dword [VALUE], 0
+	AP_PROBE_INSTALL
 
 	or dword [LAPIC_SVR], 0x100	; APIC software-enabled
 	mov dword [LAPIC_ICR_HI], 0
@@ -50,29 +44,7 @@ start:
 	DELAY 20000
 	mov dword [LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF
 
-	mov edx, 30000000		; wait for the flag
-.wait:
-	cmp dword [FLAG], FLAG_DONE
-	je .ran
-	pause
-	dec edx
-	jnz .wait
-	cmp dword [FLAG], FLAG_STARTED
-	je .started
-	PUTS msg_none
-	xor ebx, ebx
-	EXIT
-.started:
-	PUTS msg_started
-	mov ebx, 2
-	EXIT
-.ran:
-	PUTS msg_ran
-	mov eax, [VALUE]
-	call puthex
-	PUTS msg_at
-	mov ebx, 1
-	EXIT
+	AP_PROBE_REPORT
 
 msg_none:	db "sipi: no AP started", 10, 0
 msg_started:	db "sipi: an AP started at the guest's SIPI vector", 10, 0
