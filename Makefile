@@ -51,7 +51,7 @@ HV_ASM += guest/shim_blob.asm
 S2_OBJS := $(S2_ASM:%.asm=$(BUILD)/s2/%.o) $(S2_SRCS:%.c=$(BUILD)/s2/%.o)
 HV_OBJS := $(HV_ASM:%.asm=$(BUILD)/hv/%.o) $(HV_SRCS:%.c=$(BUILD)/hv/%.o)
 
-.PHONY: all deps run run-kvm run-bochs debug-bochs usb bench fuzz fuzz-long fuzz-guest test unit integration clean sizes
+.PHONY: all deps run run-kvm run-bochs debug-bochs usb bench fuzz fuzz-long fuzz-guest test test-full unit integration integration-full clean sizes
 all: $(BUILD)/disk.img
 
 # --- MBR ---------------------------------------------------------------
@@ -126,7 +126,7 @@ sizes: $(BUILD)/disk.img
 # --- set-up ---------------------------------------------------------------
 DEPS_PACKAGES := nasm gcc binutils make qemu-system-x86 bochs bochsbios vgabios \
 	bochs-term mtools dosfstools syslinux syslinux-common busybox-static cpio gzip \
-	python3 python3-pytest python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev
+	python3 python3-pytest python3-pytest-xdist python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev
 deps:
 	$(Q)tools/deps.sh $(DEPS_PACKAGES)
 
@@ -216,8 +216,16 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv
 unit: $(UNIT_TESTS:%=$(BUILD)/unit/test_%)
 	$(Q)fail=0; for t in $^; do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
+# Two pytest workers (pytest-xdist) for the two cores CI has; JOBS=1 runs
+# them one at a time. `make test` leaves out the tests marked `full` (long
+# matrices it samples); `make test-full` runs every one.
+JOBS ?= 2
+PYTEST_JOBS = $(if $(filter 1,$(JOBS)),,-n $(JOBS))
 integration: $(BUILD)/disk.img
-	$(Q)cd tests && $(PYTHON) -m pytest -v --tb=short $(PYTEST_ARGS)
+	$(Q)cd tests && $(PYTHON) -m pytest -v --tb=short $(PYTEST_JOBS) -m "not full" $(PYTEST_ARGS)
+
+integration-full: $(BUILD)/disk.img
+	$(Q)cd tests && $(PYTHON) -m pytest -v --tb=short $(PYTEST_JOBS) $(PYTEST_ARGS)
 
 # Host fuzzing with libFuzzer (tests/fuzz/, docs/security.md): a short run
 # in make test, long runs by hand; the fuzz guest hammers Keel from inside.
@@ -233,6 +241,13 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)$(MAKE) --no-print-directory integration
+
+# Everything make test runs, and the full sweeps it samples.
+test-full: deps
+	$(Q)$(MAKE) --no-print-directory linux
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory fuzz
+	$(Q)$(MAKE) --no-print-directory integration-full
 
 clean:
 	rm -rf $(BUILD)
