@@ -13,6 +13,7 @@
 #define CFG_FILE_MAX 13    /* an 8.3 name, upper-cased, with its NUL */
 #define CFG_CMDLINE_MAX 256
 #define CFG_ERR_MAX 96
+#define CFG_MAX_CPUS 256   /* cpus=: the boot CPU and up to 255 APs */
 
 #define CFG_DEFAULT_TIMEOUT 5
 #define CFG_MAX_TIMEOUT 3600
@@ -33,6 +34,7 @@ struct cfg_guest {
 	u64 load;                       /* flat: load= */
 	enum cfg_mode mode;             /* flat: mode= (default real) */
 	char cmdline[CFG_CMDLINE_MAX];  /* linux, multiboot: cmdline= */
+	u16 cpus;                       /* any kind: cpus= 1..CFG_MAX_CPUS, 0 = all */
 };
 
 struct cfg_entry {
