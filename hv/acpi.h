@@ -1,5 +1,5 @@
 /* The firmware's ACPI tables, as far as Keel reads them: the FADT for
- * power-off and the MADT to hide the CPUs guests may not start. */
+ * power-off and the MADT for the CPUs (and a guest's view of them). */
 #ifndef KEEL_ACPI_H
 #define KEEL_ACPI_H
 
@@ -16,12 +16,16 @@ struct acpi_header {
 /* The table with that signature from the RSDT/XSDT, or NULL. */
 const struct acpi_header *acpi_find_table(const char sig[4]);
 
-/* Marks every processor entry of the MADT but the bootstrap CPU's as
- * disabled (and fixes the checksum), so that a guest reading ACPI sees one
- * CPU. The APIC IDs of the entries that were enabled (present CPUs, not
- * merely online-capable ones) go to ids[0..max). Returns how many entries
- * it disabled, or -1 without a MADT; *nids says how many IDs it stored. */
-int acpi_hide_aps(u32 bsp_apic_id, u32 *ids, int max, int *nids);
+/* The APIC IDs of the CPUs the MADT lists as enabled, but bsp_apic_id,
+ * in the MADT's order, stored in ids[0..max); how many, or -1 without a
+ * MADT. Keeps each processor entry's flags as the firmware set them. */
+int acpi_madt_cpus(u32 bsp_apic_id, u32 *ids, int max);
+
+/* A guest's view: the MADT lists exactly the enabled CPUs whose APIC IDs
+ * are in ids[0..n) as enabled (the others disabled, checksum fixed);
+ * acpi_madt_restore() gives back the firmware's flags. */
+void acpi_madt_show(const u32 *ids, u32 n);
+void acpi_madt_restore(void);
 
 /* The FADT's PM1a and PM1b control ports (0 when absent), where an OS asks
  * for a sleep state -- S5 is power-off. Returns how many are set. */

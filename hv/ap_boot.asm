@@ -4,8 +4,9 @@
 ; and sends INIT-SIPI-SIPI to one AP at a time. The AP goes to protected
 ; mode, then to long mode on Keel's own page tables (CR3 below 4 GiB; the
 ; first 4 GiB are identity-mapped there, so this page stays reachable), and
-; calls ap_tr_entry(ap_tr_arg) on the stack ap_tr_stack. Intel SDM vol. 3A
-; 9.4.4 (the MP start-up) and 10.8.5 (entering IA-32e mode).
+; calls ap_tr_entry(ap_tr_arg) on the stack ap_tr_stack: ap_main() with
+; the AP's struct percpu. Intel SDM vol. 3A 9.4.4 (the MP start-up) and
+; 10.8.5 (entering IA-32e mode).
 ;
 ; The code runs at AP_TRAMPOLINE, not where it is linked: every address in
 ; it is AT(label), computed from the label's offset in this blob.
@@ -82,14 +83,3 @@ ap_tr_stack:	dq 0
 ap_tr_entry:	dq 0
 ap_tr_arg:	dq 0
 ap_trampoline_end:
-
-; A parked AP's interrupt handlers (hv/smp.c builds its IDT from these): an
-; NMI returns to the halt loop; anything else halts the AP for good. Both
-; run on the AP's own stack (no IST: the APs have no TSS).
-global ap_nmi, ap_dead
-ap_nmi:
-	iretq
-ap_dead:
-	cli
-	hlt
-	jmp ap_dead

@@ -5,6 +5,7 @@
 #include "cpuid.h"
 #include "guest.h"
 #include "lapic.h"
+#include "percpu.h"
 #include "x86.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
@@ -82,7 +83,10 @@ static void handle_hlt(struct vcpu *v, const struct vmexit *e)
 	int vector;
 
 	advance(v, e);
-	if (!v->ops->interrupts_enabled(v)) {
+	/* The bootstrap CPU's HLT with interrupts off ends the guest; an AP
+	 * halts so for good (Linux's CPUs at shutdown, an offline CPU): until
+	 * an NMI, an INIT or the guest's end. */
+	if (!v->ops->interrupts_enabled(v) && v->cpu->index == 0) {
 		guest_stop(v, STOP_HLT, 0);
 		return;
 	}
@@ -300,23 +304,22 @@ static void handle_msr(struct vcpu *v, const struct vmexit *e)
 	advance(v, e);
 }
 
+/* Each vCPU has its own line: two CPUs' output never mixes in one. */
 static void guest_putc(struct vcpu *v, char c)
 {
-	struct guest *g = v->guest;
-
 	/* A guest must not forge Keel's own lines: no carriage returns, form
 	 * feeds or escape sequences get into the log (docs/security.md). */
 	if (((u8)c < 0x20 && c != '\n' && c != '\t') || (u8)c == 0x7F)
 		c = '?';
-	if (c != '\n' && g->line_len < GUEST_LINE_MAX - 1) {
-		g->line[g->line_len++] = c;
+	if (c != '\n' && v->line_len < VCPU_LINE_MAX - 1) {
+		v->line[v->line_len++] = c;
 		return;
 	}
-	g->line[g->line_len] = 0;
-	log_line("[%s] %s", g->name, g->line);
-	g->line_len = 0;
+	v->line[v->line_len] = 0;
+	log_line("[%s] %s", v->guest->name, v->line);
+	v->line_len = 0;
 	if (c != '\n')
-		g->line[g->line_len++] = c;
+		v->line[v->line_len++] = c;
 }
 
 /* Is the guest at the reset vector, where Keel's copy of the ROM page
@@ -485,6 +488,19 @@ static void handle_preempt(struct vcpu *v, const struct vmexit *e)
 	guest_stop(v, STOP_STUCK, 0);
 }
 
+/* VT-x: INIT and start-up IPIs reach a vCPU as exits (SDM vol. 3C 25.2,
+ * 26.6); AMD-V gets them by mail instead (hv/lapic.c). hv/vcpu.c. */
+static void handle_init(struct vcpu *v, const struct vmexit *e)
+{
+	(void)e;
+	vcpu_init_signal(v);
+}
+
+static void handle_sipi(struct vcpu *v, const struct vmexit *e)
+{
+	vcpu_sipi(v, (u8)e->info1);	/* the exit qualification: the vector */
+}
+
 static void handle_nothing(struct vcpu *v, const struct vmexit *e)
 {
 	(void)v;
@@ -514,8 +530,8 @@ static const exit_handler exit_handlers[VMEXIT_KIND_COUNT] = {
 	[VMEXIT_HYPERCALL] = handle_hypercall,
 	[VMEXIT_VIRT_INSN] = handle_virt_insn,
 	[VMEXIT_SHUTDOWN] = handle_shutdown,
-	[VMEXIT_INIT] = handle_unknown,
-	[VMEXIT_SIPI] = handle_unknown,
+	[VMEXIT_INIT] = handle_init,
+	[VMEXIT_SIPI] = handle_sipi,
 	[VMEXIT_INTR] = handle_nothing,
 	[VMEXIT_NMI] = handle_nothing,
 	[VMEXIT_PREEMPT] = handle_preempt,

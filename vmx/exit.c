@@ -65,6 +65,7 @@ void vmx_decode_exit(const struct vmx_exit_info *x, struct vmexit *e)
 	switch (basic) {
 	case VMX_EXIT_EXCEPTION_NMI: decode_exception(x, e); break;
 	case VMX_EXIT_EXTERNAL_INTERRUPT: e->kind = VMEXIT_INTR; break;
+	case VMX_EXIT_NMI_WINDOW: e->kind = VMEXIT_NMI; break;	/* vmx/vmx.c tells them apart */
 	case VMX_EXIT_TRIPLE_FAULT: e->kind = VMEXIT_SHUTDOWN; break;
 	case VMX_EXIT_INIT: e->kind = VMEXIT_INIT; break;
 	case VMX_EXIT_SIPI: e->kind = VMEXIT_SIPI; break;
