@@ -8,8 +8,8 @@
 #include "vmexit.h"
 
 /* General registers the entry/exit stub saves and restores, in this order
- * (the stubs use these offsets; hv/asm-offsets checks them). RSP and RAX
- * live in the VMCB on SVM, RSP in the VMCS on VMX: use vcpu_get_reg(). */
+ * (the stubs use these offsets; hv/gprs.inc and _Static_asserts check
+ * them). RSP lives in the VMCB or the VMCS: use vcpu_get_reg(). */
 struct guest_gprs {
 	u64 rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
 	u64 r8, r9, r10, r11, r12, r13, r14, r15;
@@ -147,13 +147,13 @@ struct vcpu {
 	int line_len;
 };
 
-/* RCX, RDX, RBX, RBP, RSI, RDI and R8-R15 live in v->gprs on both
- * backends (the stubs load and save them there); everything else goes
- * through the backend. The short way matters: handlers touch these
- * registers on every exit. */
+/* Every general register but RSP lives in v->gprs on both backends
+ * (VMX's stub loads and saves RAX there too, svm/svm.c copies it to and
+ * from the VMCB around VMRUN); everything else goes through the backend.
+ * The short way matters: handlers touch these registers on every exit. */
 static inline bool vcpu_reg_in_gprs(enum vcpu_reg r)
 {
-	return r <= VCPU_R15 && r != VCPU_RAX && r != VCPU_RSP;
+	return r <= VCPU_R15 && r != VCPU_RSP;
 }
 
 static inline u64 vcpu_get_reg(struct vcpu *v, enum vcpu_reg r)

@@ -314,7 +314,10 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 		__asm__ volatile("stgi" ::: "memory");
 		return RUN_ABORTED;
 	}
+	/* RAX lives in the VMCB (15.5.1); hv/ keeps it with the others. */
+	s->vmcb->save.rax = v->gprs.rax;
 	svm_vmrun(&v->gprs, s->vmcb_pa, s->host_vmcb_pa);
+	v->gprs.rax = s->vmcb->save.rax;
 	/* An NMI that exited (#VMEXIT(NMI) leaves it pending, 15.13.2) is
 	 * taken here by Keel's handler (hv/nmi.c), which counts it. */
 	__asm__ volatile("stgi" ::: "memory");
@@ -344,7 +347,6 @@ static u64 svm_get_reg(struct vcpu *v, enum vcpu_reg r)
 	struct vmcb_save *g = &to_svm(v)->vmcb->save;
 
 	switch (r) {
-	case VCPU_RAX: return g->rax;
 	case VCPU_RSP: return g->rsp;
 	case VCPU_RIP: return g->rip;
 	case VCPU_RFLAGS: return g->rflags;
@@ -366,7 +368,6 @@ static void svm_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	struct vmcb_save *g = &to_svm(v)->vmcb->save;
 
 	switch (r) {
-	case VCPU_RAX: g->rax = val; break;
 	case VCPU_RSP: g->rsp = val; break;
 	case VCPU_RIP: g->rip = val; break;
 	case VCPU_RFLAGS: g->rflags = val; break;

@@ -614,9 +614,11 @@ static const char *check_guest_state(struct vmx_vcpu *x)
  * Keel may report, get every field. */
 static void read_exit_info(struct vmx_exit_info *xi)
 {
-	*xi = (struct vmx_exit_info){ 0 };
 	xi->reason = (u32)vmread(VMCS_RO_EXIT_REASON);
 	xi->insn_len = (u32)vmread(VMCS_RO_EXIT_INSTRUCTION_LEN);
+	xi->qualification = 0;
+	xi->guest_linear = 0;
+	xi->idt_info = 0;
 	switch (xi->reason) {	/* bit 31 (entry failure) set: the default */
 	case VMX_EXIT_CPUID:
 	case VMX_EXIT_HLT:
@@ -727,10 +729,14 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 
 static void vmx_advance_rip(struct vcpu *v, const struct vmexit *e)
 {
+	u64 shadow = VMX_INTR_BLOCKING_STI | VMX_INTR_BLOCKING_MOV_SS, intr;
+
 	(void)v;
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->insn_len);
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-		vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(u64)(VMX_INTR_BLOCKING_STI | VMX_INTR_BLOCKING_MOV_SS));
+	/* The instruction ends an STI or MOV SS shadow; mostly there is none. */
+	intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & shadow)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~shadow);
 }
 
 static u64 vmx_get_reg(struct vcpu *v, enum vcpu_reg r)
