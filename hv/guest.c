@@ -347,6 +347,10 @@ static void wind_down(struct guest *g)
 				continue;
 			all_out = false;
 			if (t % LEAVE_KICK_EVERY == 0) {
+				/* Again and again: a kick that merged with another
+				 * NMI or was lost must not keep this one out. */
+				if (t)
+					pc->kick_pending = 0;
 				cpu_attend(pc, ATTN_LEAVE);
 				cpu_kick(pc);
 			}
@@ -358,6 +362,19 @@ static void wind_down(struct guest *g)
 		}
 		io_delay();
 	}
+}
+
+/* NMIs that reached the bootstrap CPU while no guest ran on it (QEMU's
+ * monitor `nmi` during start-up, say) were Keel's, as a firmware's would
+ * be on a machine without Keel: the new guest, whose handler is not even
+ * set up yet, does not get them. They are said in the log. */
+static void drop_early_nmis(const struct guest *g)
+{
+	u32 n = __atomic_exchange_n(&this_cpu()->nmis, 0, __ATOMIC_SEQ_CST);
+
+	if (n)
+		log_line("cpus: %u NMI%s reached Keel before guest %d \"%s\" started: not the "
+			 "guest's, not injected", n, n == 1 ? "" : "s", g->index, g->name);
 }
 
 /* Runs one guest to its stop; returns how it stopped. */
@@ -398,6 +415,7 @@ static enum stop_reason run_guest(const struct cfg_entry *e, int i)
 	v->lapic_dfr = 0xFFFFFFFFu;
 	rom_copy_refresh();
 	v->ops->vcpu_reset(v, &st);
+	drop_early_nmis(&g);
 	spin_lock(&guest_lock);
 	running = &g;
 	__atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);

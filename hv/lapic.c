@@ -144,6 +144,12 @@ static bool deliver(struct vcpu *v, struct percpu *pc, enum ipi_action act, u32 
 		guest_stop(v, STOP_RESET, 0);
 		return false;
 	}
+	/* Only what changes something is sent: an INIT to a vCPU that runs,
+	 * a SIPI to one that waits (SDM vol. 3A 9.4.4: a second SIPI finds
+	 * the AP running and does nothing). Then no kick can be taken for an
+	 * NMI of the guest's that comes at the same time (hv/nmi.c). */
+	if ((act == IPI_INIT) != (pc->vcpu.state == VCPU_RUNNING))
+		return true;
 	if (act == IPI_STARTUP)
 		pc->sipi_vector = (u8)ICR_VECTOR(lo);
 	cpu_attend(pc, act == IPI_INIT ? ATTN_INIT : ATTN_SIPI);

@@ -175,7 +175,7 @@ int smp_start_aps(const struct hv_backend *ops)
 
 	if (n < 0) {
 		log_line("cpus: no ACPI MADT; guests run on the bootstrap CPU only");
-		return 0;
+		n = 0;
 	}
 	ap_ops = ops;
 	/* Low memory is nobody's until the first guest is loaded. */
@@ -211,6 +211,13 @@ int smp_start_aps(const struct hv_backend *ops)
 	if (init_sticky)
 		log_line("cpus: an INIT stays pending after its VM exit on this CPU (Bochs 2.7 does "
 			 "that): guests' INIT and start-up IPIs go through Keel");
+	/* Passed through only where the probe proved it safe: with no AP to
+	 * run it on, the guest's INIT to itself might stay pending too. */
+	if (ops->vcpu_wait_sipi && !init_probed && !vcpu_sipi_by_mail()) {
+		log_line("cpus: no AP to find out whether an INIT's VM exit consumes it: guests' "
+			 "INIT and start-up IPIs go through Keel");
+		vcpu_set_sipi_by_mail();
+	}
 	if (lost && !vcpu_sipi_by_mail())
 		mail_from_now_on();
 	log_line("cpus: %d AP%s ready, waiting for the guest's INIT-SIPI (%s)%s", ready,

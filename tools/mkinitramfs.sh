@@ -11,7 +11,8 @@
 # /init mounts /proc, /sys and devtmpfs, prints KEEL-LINUX-MARKER on the
 # console and then, with keeltest=1 (or keeltest=reboot) on the kernel
 # command line, prints what tests/test_linux.py checks and powers off (or
-# reboots); without it, it starts a shell on the console.
+# reboots); keeltest=smp adds the CPU count and two busy shells at once
+# (tests/test_smp.py); without it, it starts a shell on the console.
 set -eu
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
@@ -61,6 +62,26 @@ for arg in $(cat /proc/cmdline); do
 	keeltest=*) keeltest=${arg#keeltest=} ;;
 	esac
 done
+
+# keeltest=smp: how many CPUs Linux brought up, and two CPU-bound shells
+# at once: the user time of all CPUs and of each against the wall time
+# (about 2 with two CPUs running them side by side; /proc/stat counts
+# USER_HZ ticks, hundredths of a second).
+busy() {
+	i=0
+	while [ "$i" -lt "$1" ]; do i=$((i + 1)); done
+}
+user_ticks() {
+	awk '/^cpu/ { print $1, $2 + $3 }' /proc/stat
+}
+if [ "$keeltest" = smp ]; then
+	echo "KEEL-CPUS: $(grep -c '^processor' /proc/cpuinfo)"
+	user_ticks > /tmp/u0; w0=$(cut -d' ' -f1 /proc/uptime | tr -d .)
+	busy 200000 & busy 200000 & wait
+	user_ticks > /tmp/u1; w1=$(cut -d' ' -f1 /proc/uptime | tr -d .)
+	echo "KEEL-BUSY: wall=$((w1 - w0))$(awk 'NR == FNR { t[$1] = $2; next }
+		{ printf " %s=%d", $1 == "cpu" ? "user" : $1, $2 - t[$1] }' /tmp/u0 /tmp/u1)"
+fi
 
 if [ -n "$keeltest" ]; then
 	echo "KEEL-CPU-FLAGS: $(sed -n 's/^flags[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)"

@@ -28,6 +28,11 @@
 ;   AP_DOES=4   run VMXOFF, VMLAUNCH, VMRUN and STGI, counting #UD:
 ;               "ap: 4 of 4 virtualization instructions raised #UD"
 ;   AP_DOES=5   spin with interrupts on, making exits (CPUID) for good
+;   AP_DOES=6   wait for an NMI, which the bootstrap CPU then sends each AP
+;               through its ICR: "ap: APIC ID <hex> took 1 NMI"
+; The bootstrap CPU exits once every AP has answered and, for AP_DOES 0, 4
+; and 6, has done its part; for 1 and 3, whose AP stops the guest, it
+; waits (exit code 4 if that stop never comes); for 2 and 5 at once.
 ;
 ; Build: nasm -f bin -I tests/guests/ [-DDEST=1] tests/guests/smp_start.asm -o SMP.ELF
 BITS 32
@@ -135,6 +140,20 @@ start:
 	mov dword [answered], 0
 	call start_logical
 	call wait_aps
+%endif
+%if AP_DOES == 6
+	call nmi_aps
+%endif
+%if AP_DOES == 0 || AP_DOES == 4 || AP_DOES == 6
+	call wait_done
+%elif AP_DOES == 1 || AP_DOES == 3
+	mov ecx, 400000000		; the AP's stop ends the guest first
+.stop:
+	pause
+	dec ecx
+	jnz .stop
+	mov ebx, 4
+	jmp exit
 %endif
 .done:
 	xor ebx, ebx
@@ -339,6 +358,48 @@ wait_aps:
 	mov eax, [answered]
 	ret
 
+; Waits until every AP has done its part (ap_done), for a while.
+wait_done:
+	push eax
+	mov ecx, 100000000
+.wait:
+	mov eax, [ap_done]
+	cmp eax, [n_aps]
+	jae .ok
+	pause
+	dec ecx
+	jnz .wait
+.ok:
+	pop eax
+	ret
+
+%if AP_DOES == 6
+; An NMI to each AP by physical ID, once it says its handler is ready.
+nmi_aps:
+	push eax
+	mov ecx, 100000000
+.ready:
+	mov eax, [nmi_ready]
+	cmp eax, [n_aps]
+	jae .send
+	pause
+	dec ecx
+	jnz .ready
+.send:
+	xor ebx, ebx
+.next:
+	cmp ebx, [n_aps]
+	jae .sent
+	mov edx, [ap_ids + 4 * ebx]
+	mov eax, 0x00004400		; NMI, level assert, physical
+	call icr_send
+	inc ebx
+	jmp .next
+.sent:
+	pop eax
+	ret
+%endif
+
 ; ---- the MADT ------------------------------------------------------------------
 
 ; Finds the RSDP in E0000h-FFFFFh, the MADT through the RSDT, and stores
@@ -518,7 +579,9 @@ ap_main:
 	mov esi, msg_nl
 	call puts
 	lock inc dword [answered]
-%if AP_DOES == 1
+%if AP_DOES == 0
+	lock inc dword [ap_done]
+%elif AP_DOES == 1
 	lidt [null_idt]			; no IDT: #BP, #DF, shutdown
 	int3
 %elif AP_DOES == 2
@@ -545,12 +608,43 @@ ap_main:
 	call putdec
 	mov esi, msg_ud
 	call puts
+	lock inc dword [ap_done]
 %elif AP_DOES == 5
 	sti
 .cpuid_loop:
 	xor eax, eax
 	cpuid
 	jmp .cpuid_loop
+%elif AP_DOES == 6
+	lidt [nmi_idt_ptr]
+	lock inc dword [nmi_ready]
+	mov ecx, 100000000
+	mov edx, ebp
+	and edx, 15
+.nmi_wait:
+	cmp dword [nmi_count + 4 * edx], 0
+	jne .nmi_took
+	pause
+	dec ecx
+	jnz .nmi_wait
+.nmi_took:
+	mov ecx, 1000000		; a while: no second delivery
+.nmi_settle:
+	pause
+	loop .nmi_settle
+	mov esi, msg_ap_id
+	call puts
+	mov eax, ebp
+	call puthex
+	mov esi, msg_took
+	call puts
+	mov eax, ebp
+	and eax, 15
+	mov eax, [nmi_count + 4 * eax]
+	call putdec
+	mov esi, msg_nmis
+	call puts
+	lock inc dword [ap_done]
 %endif
 .halt:
 	cli
@@ -590,6 +684,37 @@ ud_idt_ptr:
 ud_count:	dd 0
 %endif
 
+%if AP_DOES == 6
+; Per APIC ID, the NMIs that AP took (APIC IDs below 16 here).
+ap_nmi_handler:
+	push eax
+	push ecx
+	push edx
+	call apic_id
+	and eax, 15
+	lock inc dword [nmi_count + 4 * eax]
+	pop edx
+	pop ecx
+	pop eax
+	iretd
+
+align 8
+nmi_idt:
+	times 2 dq 0
+	dw (ap_nmi_handler - $$ + 0x100000) & 0xFFFF
+	dw 0x08
+	dw 0x8E00
+	dw (ap_nmi_handler - $$ + 0x100000) >> 16
+nmi_idt_end:
+nmi_idt_ptr:
+	dw nmi_idt_end - nmi_idt - 1
+	dd nmi_idt
+nmi_ready:	dd 0
+nmi_count:	times 16 dd 0
+msg_took:	db " took ", 0
+msg_nmis:	db " NMI", 10, 0
+%endif
+
 null_idt:	dw 0
 		dd 0
 
@@ -623,6 +748,7 @@ n_aps:		dd 0
 answered:	dd 0
 round:		dd 0
 next_slot:	dd 1
+ap_done:	dd 0
 ap_ids:		times MAX_APS dd 0
 image_end:
 
