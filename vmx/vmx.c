@@ -575,6 +575,7 @@ static const char *check_guest_state(struct vmx_vcpu *x)
 		.load_efer = x->entry_ctls & ENTRY_CTRL_LOAD_IA32_EFER,
 		.load_pat = x->entry_ctls & ENTRY_CTRL_LOAD_IA32_PAT,
 		.entry_intr_info = (u32)vmread(VMCS_CTRL_ENTRY_INTR_INFO),
+		.virtual_nmis = x->pin & PIN_BASED_VIRTUAL_NMIS,
 	};
 
 	memset(&g, 0, sizeof(g));
