@@ -57,16 +57,18 @@ echo "KEEL-LINUX-MARKER"
 echo "KEEL-UPTIME: $(cut -d' ' -f1 /proc/uptime)"
 
 keeltest=
+keelbusy=200000
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	keeltest=*) keeltest=${arg#keeltest=} ;;
+	keelbusy=*) keelbusy=${arg#keelbusy=} ;;
 	esac
 done
 
 # keeltest=smp: how many CPUs Linux brought up, and two CPU-bound shells
-# at once: the user time of all CPUs and of each against the wall time
-# (about 2 with two CPUs running them side by side; /proc/stat counts
-# USER_HZ ticks, hundredths of a second).
+# at once (keelbusy=N rounds each, 200000 unless given): the user time of
+# all CPUs and of each against the wall time (about 2 with two CPUs running
+# them side by side; /proc/stat counts USER_HZ ticks, hundredths of a second).
 busy() {
 	i=0
 	while [ "$i" -lt "$1" ]; do i=$((i + 1)); done
@@ -77,7 +79,7 @@ user_ticks() {
 if [ "$keeltest" = smp ]; then
 	echo "KEEL-CPUS: $(grep -c '^processor' /proc/cpuinfo)"
 	user_ticks > /tmp/u0; w0=$(cut -d' ' -f1 /proc/uptime | tr -d .)
-	busy 200000 & busy 200000 & wait
+	busy "$keelbusy" & busy "$keelbusy" & wait
 	user_ticks > /tmp/u1; w1=$(cut -d' ' -f1 /proc/uptime | tr -d .)
 	echo "KEEL-BUSY: wall=$((w1 - w0))$(awk 'NR == FNR { t[$1] = $2; next }
 		{ printf " %s=%d", $1 == "cpu" ? "user" : $1, $2 - t[$1] }' /tmp/u0 /tmp/u1)"
