@@ -138,6 +138,9 @@ static struct ipi_self view_of(const struct percpu *pc, bool x2apic)
  * where it waits in Keel). False once the guest is stopped. */
 static bool deliver(struct vcpu *v, struct percpu *pc, enum ipi_action act, u32 lo)
 {
+	u32 bit = act == IPI_INIT ? ATTN_INIT : ATTN_SIPI, posted;
+	bool running;
+
 	if (act == IPI_INIT && pc->index == 0) {
 		log_line("guest reset request: INIT IPI to its %s CPU (ICR 0x%x)",
 			 pc == v->cpu ? "own" : "bootstrap", lo);
@@ -147,12 +150,19 @@ static bool deliver(struct vcpu *v, struct percpu *pc, enum ipi_action act, u32 
 	/* Only what changes something is sent: an INIT to a vCPU that runs,
 	 * a SIPI to one that waits (SDM vol. 3A 9.4.4: a second SIPI finds
 	 * the AP running and does nothing). Then no kick can be taken for an
-	 * NMI of the guest's that comes at the same time (hv/nmi.c). */
-	if ((act == IPI_INIT) != (pc->vcpu.state == VCPU_RUNNING))
+	 * NMI of the guest's that comes at the same time (hv/nmi.c). What
+	 * the vCPU will be once what is posted is done counts too: a start-up
+	 * IPI right after an INIT finds the AP still running, about to wait
+	 * (Linux sends them back to back on recent CPUs). The mail is read
+	 * before the state: hv/vcpu.c changes the state, then clears it. */
+	posted = __atomic_load_n(&pc->mail, __ATOMIC_SEQ_CST);
+	running = __atomic_load_n(&pc->vcpu.state, __ATOMIC_SEQ_CST) == VCPU_RUNNING;
+	if (act == IPI_INIT ? !running && !(posted & ATTN_SIPI) : running && !(posted & ATTN_INIT))
 		return true;
 	if (act == IPI_STARTUP)
 		pc->sipi_vector = (u8)ICR_VECTOR(lo);
-	cpu_attend(pc, act == IPI_INIT ? ATTN_INIT : ATTN_SIPI);
+	__atomic_or_fetch(&pc->mail, bit, __ATOMIC_SEQ_CST);
+	cpu_attend(pc, bit);
 	cpu_kick(pc);
 	return true;
 }

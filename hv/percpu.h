@@ -58,6 +58,7 @@ struct percpu {
 	u32 apic_id;
 	volatile enum cpu_state state;
 	volatile u8 sipi_vector;        /* AMD-V: with ATTN_SIPI */
+	volatile u32 mail;              /* ATTN_INIT/ATTN_SIPI posted, not yet done */
 	u64 stack_top;
 	u64 gdt[PERCPU_GDT_ENTRIES] __attribute__((aligned(16)));
 	struct tss64 tss __attribute__((aligned(16)));

@@ -170,10 +170,16 @@ static bool attend(struct vcpu *v)
 		if (pc->index == 0)
 			return true;
 	}
-	if (a & ATTN_INIT)
+	/* Done, then no longer posted (hv/lapic.c deliver() reads them in
+	 * the other order). */
+	if (a & ATTN_INIT) {
 		vcpu_init_signal(v);
-	if (a & ATTN_SIPI)
+		__atomic_and_fetch(&pc->mail, ~ATTN_INIT, __ATOMIC_SEQ_CST);
+	}
+	if (a & ATTN_SIPI) {
 		vcpu_sipi(v, pc->sipi_vector);
+		__atomic_and_fetch(&pc->mail, ~ATTN_SIPI, __ATOMIC_SEQ_CST);
+	}
 	if (v->nmi_pending && v->state == VCPU_RUNNING) {
 		if (v->ops->inject_nmi(v))
 			v->nmi_pending--;

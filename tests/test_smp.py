@@ -132,14 +132,18 @@ def expect_hello(r, index):
 
 # ---- the guest starts its APs ------------------------------------------------------
 
-@pytest.mark.parametrize("dest,cpus", [("physical", 2), ("shorthand", 4), ("logical", 2)])
+@pytest.mark.parametrize("dest,cpus", [("physical", 2), ("shorthand", 4), ("logical", 2),
+                                       ("logical-at-once", 2)])
 def test_guest_starts_its_aps_qemu(tmp_path, dest, cpus):
     """QEMU TCG, AMD-V: the guest's INIT-SIPI-SIPI (by physical ID, the
     all-excluding-self shorthand, or -- round 2, with every AP running --
     INIT by logical destination, which must send each AP back to wait for
-    SIPI) starts every AP under Keel; the same guest again finds every AP
-    waiting again; a guest after them runs."""
-    g = smp_guest(DEST=DESTS[dest])
+    SIPI, with the usual delay before the start-up IPI or none) starts
+    every AP under Keel; the same guest again finds every AP waiting
+    again; a guest after them runs."""
+    at_once = dest.endswith("-at-once")
+    dest = dest.removesuffix("-at-once")
+    g = smp_guest(DEST=DESTS[dest], **({"AT_ONCE": 1} if at_once else {}))
     r = qemu(build(tmp_path, [g, g, HELLO]), cpus)
     ended_cleanly(r)
     assert_line(r, f"keel: cpus: {cpus} CPUs for guests")

@@ -20,6 +20,9 @@
 ;               which must send each running AP back to wait for SIPI, and
 ;               the start-up IPIs by the shorthand (after a real INIT the
 ;               LDR is 0 again, SDM vol. 3A 11.4.7.3)
+;   AT_ONCE=1   with DEST=2: round 2's first start-up IPI follows the INIT
+;               at once, no delay (as Linux does on recent CPUs), while
+;               the AP may still be running
 ;   AP_DOES=0   halt with interrupts off (default; that does not end the
 ;               guest as the bootstrap CPU's would)
 ;   AP_DOES=1   triple fault
@@ -48,6 +51,9 @@ ORG 0x100000
 %endif
 %ifndef AP_DOES
 %define AP_DOES 0
+%endif
+%ifndef AT_ONCE
+%define AT_ONCE 0
 %endif
 %if AP_DOES == 3 && !%isdef(REGION)
 %error "AP_DOES=3 needs -DREGION=<an address in Keel's region>"
@@ -295,7 +301,9 @@ start_logical:
 	mov eax, ICR_INIT | ICR_LOGICAL
 	call icr_send
 %endif
+%if !AT_ONCE
 	DELAY 100000
+%endif
 	xor edx, edx
 	mov eax, ICR_SIPI | ICR_OTHERS
 	call icr_send
