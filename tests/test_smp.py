@@ -27,7 +27,7 @@ BOCHS_TIMEOUT = 300
 BOCHS_VMX = "corei7_skylake_x"
 BOCHS_SVM = "zambezi"
 HELLO = Guest("hello_protected.asm", "HELLO.BIN", 0x100000, "protected", label="hello")
-DESTS = {"physical": 0, "shorthand": 1, "logical": 2}
+DESTS = {"physical": 0, "shorthand": 1, "logical": 2, "at-once": 3}
 CPU_LINE_RE = re.compile(r"^keel: cpu (\d+) exits=(\d+) (.*)$")
 
 
@@ -133,16 +133,18 @@ def expect_hello(r, index):
 # ---- the guest starts its APs ------------------------------------------------------
 
 @pytest.mark.parametrize("dest,cpus", [("physical", 2), ("shorthand", 4), ("logical", 2),
-                                       ("logical-at-once", 2)])
+                                       ("logical-at-once", 2), ("at-once", 4)])
 def test_guest_starts_its_aps_qemu(tmp_path, dest, cpus):
     """QEMU TCG, AMD-V: the guest's INIT-SIPI-SIPI (by physical ID, the
     all-excluding-self shorthand, or -- round 2, with every AP running --
     INIT by logical destination, which must send each AP back to wait for
-    SIPI, with the usual delay before the start-up IPI or none) starts
+    SIPI, with the usual delay before the start-up IPI or none; or as
+    kvm-unit-tests does: INIT, its de-assert and one start-up IPI to all
+    excluding self, back to back) starts
     every AP under Keel; the same guest again finds every AP waiting
     again; a guest after them runs."""
-    at_once = dest.endswith("-at-once")
-    dest = dest.removesuffix("-at-once")
+    at_once = dest.startswith("logical-")
+    dest = dest.removesuffix("-at-once") if at_once else dest
     g = smp_guest(DEST=DESTS[dest], **({"AT_ONCE": 1} if at_once else {}))
     r = qemu(build(tmp_path, [g, g, HELLO]), cpus)
     ended_cleanly(r)
@@ -160,6 +162,7 @@ def test_guest_starts_its_aps_qemu(tmp_path, dest, cpus):
     pytest.param(BOCHS_VMX, {"DEST": 0}, id="vmx-physical", marks=pytest.mark.full),
     pytest.param(BOCHS_VMX, {"DEST": 2}, id="vmx-xapic-logical", marks=pytest.mark.full),
     pytest.param(BOCHS_SVM, {"DEST": 0}, id="svm-physical", marks=pytest.mark.full),
+    pytest.param(BOCHS_VMX, {"DEST": 3}, id="vmx-at-once", marks=pytest.mark.full),
 ])
 def test_guest_starts_its_aps_bochs(tmp_path, model, defines):
     """Bochs with `cpu: count=2`: the same on VT-x (x2APIC, logical

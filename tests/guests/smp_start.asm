@@ -20,6 +20,9 @@
 ;               which must send each running AP back to wait for SIPI, and
 ;               the start-up IPIs by the shorthand (after a real INIT the
 ;               LDR is 0 again, SDM vol. 3A 11.4.7.3)
+;   DEST=3      as kvm-unit-tests' start-up code does: INIT assert, INIT
+;               de-assert (level-triggered) and one start-up IPI, all to
+;               all excluding self, back to back with no delay
 ;   AT_ONCE=1   with DEST=2: round 2's first start-up IPI follows the INIT
 ;               at once, no delay (as Linux does on recent CPUs), while
 ;               the AP may still be running
@@ -83,6 +86,8 @@ ICR_INIT	equ 0x00004500			; INIT, level assert
 ICR_SIPI	equ 0x00004600 | SIPI_VECTOR	; start-up, vector 08h
 ICR_LOGICAL	equ 1 << 11
 ICR_OTHERS	equ 3 << 18			; all excluding self
+ICR_ASSERT	equ 1 << 14
+ICR_LEVEL	equ 1 << 15			; level-triggered (INIT de-assert)
 
 mb_header:
 	dd MB_MAGIC
@@ -135,6 +140,8 @@ start:
 	mov dword [round], 1
 %if DEST == 0
 	call start_physical
+%elif DEST == 3
+	call start_at_once
 %else
 	call start_others
 %endif
@@ -279,6 +286,19 @@ start_others:
 	mov eax, ICR_SIPI | ICR_OTHERS
 	call icr_send
 	DELAY 20000
+	xor edx, edx
+	mov eax, ICR_SIPI | ICR_OTHERS
+	call icr_send
+	ret
+
+; INIT assert, INIT de-assert, one SIPI, to all excluding self, at once.
+start_at_once:
+	xor edx, edx
+	mov eax, ICR_INIT | ICR_LEVEL | ICR_OTHERS
+	call icr_send
+	xor edx, edx
+	mov eax, (ICR_INIT & ~ICR_ASSERT) | ICR_LEVEL | ICR_OTHERS
+	call icr_send
 	xor edx, edx
 	mov eax, ICR_SIPI | ICR_OTHERS
 	call icr_send
