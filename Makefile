@@ -196,6 +196,7 @@ UNIT_SRCS_format := lib/format.c
 UNIT_SRCS_memmap := lib/memmap.c
 UNIT_SRCS_multiboot := lib/multiboot.c lib/memmap.c
 UNIT_SRCS_cpuid := hv/cpuid.c hv/vmexit.c
+UNIT_SRCS_msr := hv/msr_policy.c
 UNIT_SRCS_vmcb_check := svm/vmcb_check.c
 UNIT_SRCS_svm_exit := svm/exit.c hv/vmexit.c
 UNIT_SRCS_ptbuild := hv/ptbuild.c npt/npt.c ept/ept.c

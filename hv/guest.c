@@ -6,6 +6,7 @@
 #include "gpmap.h"
 #include "guest.h"
 #include "lapic.h"
+#include "msr.h"
 #include "ptbuild.h"
 #include "../lib/console.h"
 #include "../lib/format.h"
@@ -212,6 +213,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->total_exits = 0;
 	memset(v->exits, 0, sizeof(v->exits));
 	rom_copy_refresh();
+	msr_guest_reset(v);
 	v->ops->vcpu_reset(v, &st);
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);

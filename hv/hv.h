@@ -61,6 +61,9 @@ struct cpu_info {
 	const char *problem;  /* why the CPU cannot host guests, or NULL */
 };
 void cpu_detect(struct cpu_info *ci);
+/* Keel's own CR4 on this CPU (the bootstrap CPU and each AP): #MC
+ * reported rather than a shutdown, XSETBV allowed. */
+void hv_cpu_init(void);
 
 /* Sets bit n of a permission map (I/O and MSR bitmaps, IOPM, MSRPM). */
 static inline void bitmap_set(u8 *map, u32 n)
@@ -84,5 +87,8 @@ static inline void wrmsr(u32 msr, u64 v)
 /* WRMSR of a value a guest chose: 0, or -1 when the CPU refused it with
  * #GP (hv/isr.asm; the fault is taken and undone in Keel). */
 int wrmsr_safe(u32 msr, u64 v);
+/* RDMSR into *v, or -1 when the CPU refused (#GP); XSETBV likewise. */
+int rdmsr_safe(u32 msr, u64 *v);
+int xsetbv_safe(u32 xcr, u64 v);
 
 #endif

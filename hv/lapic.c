@@ -44,7 +44,7 @@ void lapic_icr_write(u32 dest, u32 lo)
 		io_delay();
 }
 
-static int read_guest(gpa_t gpa, unsigned size, u64 *val, void *ctx)
+int guest_read_entry(gpa_t gpa, unsigned size, u64 *val, void *ctx)
 {
 	(void)ctx;
 	if (!readable(gpa, size))
@@ -68,7 +68,7 @@ static unsigned fetch(struct vcpu *v, u8 *buf, unsigned bits)
 		gpa_t gpa;
 		unsigned chunk;
 
-		if (gva_translate(&r, la + n, read_guest, NULL, &gpa))
+		if (gva_translate(&r, la + n, guest_read_entry, NULL, &gpa))
 			break;
 		chunk = PAGE_SIZE - (unsigned)(gpa & (PAGE_SIZE - 1));
 		if (chunk > INSN_MAX_LEN - n)

@@ -51,6 +51,7 @@ static void __attribute__((noreturn, used)) ap_main(u64 page)
 
 	trap_load_gdt();
 	__asm__ volatile("lidt %0" : : "m"(idtr));
+	hv_cpu_init();
 	ap_state = park_ops->park(page) ? AP_NOT_PARKED : AP_PARKED;
 	for (;;)
 		__asm__ volatile("cli; hlt" ::: "memory");

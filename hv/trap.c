@@ -107,17 +107,29 @@ static u64 read_cr2(void)
 	return v;
 }
 
-extern const u8 wrmsr_safe_insn[], wrmsr_safe_refused[];
+extern const u64 safe_fixups[], safe_fixups_end[];
+
+/* A #GP or #UD at one of hv/isr.asm's *_safe instructions: resume at its
+ * "refused" path. True when f was such a fault. */
+static bool safe_fixup(struct trap_frame *f)
+{
+	if (f->vector != X86_EXC_GP && f->vector != X86_EXC_UD)
+		return false;
+	for (const u64 *p = safe_fixups; p < safe_fixups_end; p += 2)
+		if (f->rip == p[0]) {
+			f->rip = p[1];
+			return true;
+		}
+	return false;
+}
 
 void hv_exception(struct trap_frame *f)
 {
 	static int nested;
 	const char *name = exception_names[f->vector & 31];
 
-	if (f->vector == X86_EXC_GP && f->rip == (u64)(uintptr_t)wrmsr_safe_insn) {
-		f->rip = (u64)(uintptr_t)wrmsr_safe_refused;
+	if (safe_fixup(f))
 		return;
-	}
 
 	con_set_sinks(CON_ALL);
 	if (nested++) {

@@ -6,6 +6,7 @@
 #include "../lib/types.h"
 #include "../lib/config.h"
 #include "vmexit.h"
+#include "msr.h"
 
 /* General registers the entry/exit stub saves and restores, in this order
  * (the stubs use these offsets; hv/asm-offsets checks them). RSP and RAX
@@ -83,6 +84,10 @@ struct hv_backend {
 	int (*wait_for_interrupt)(struct vcpu *v);
 	/* Is the guest able to take a maskable interrupt (RFLAGS.IF)? */
 	bool (*interrupts_enabled)(struct vcpu *v);
+	/* PAE paging was set up by a control-register write Keel did: the
+	 * four PDPTEs the CPU would have loaded (NULL where the CPU reads
+	 * them from memory itself: SVM with nested paging, APM 15.25.10). */
+	void (*load_pdptes)(struct vcpu *v, const u64 pdpte[4]);
 	/* Print guest state, host state and controls, in three blocks. */
 	void (*dump)(struct vcpu *v);
 	/* The bytes of the hypercall instruction (VMCALL or VMMCALL). */
@@ -104,6 +109,7 @@ struct vcpu {
 	u8 kbc_command;                       /* the guest's last keyboard-controller command */
 	unsigned stuck_periods;               /* watchdog periods in a row with interrupts off */
 	bool ipi_refused;                     /* an IPI to other CPUs was refused (and logged) */
+	struct vcpu_msrs msrs;                /* the guest's copies of MSRs Keel emulates (hv/msr.c) */
 };
 
 /* RCX, RDX, RBX, RBP, RSI, RDI and R8-R15 live in v->gprs on both
