@@ -6,6 +6,7 @@
 #include "guest.h"
 #include "gva.h"
 #include "lapic.h"
+#include "mce.h"
 #include "msr.h"
 #include "x86.h"
 #include "../lib/format.h"
@@ -390,11 +391,12 @@ static void handle_cr(struct vcpu *v, const struct vmexit *e)
 	advance(v, e);
 }
 
-/* The watchdog (VMX preemption timer): the guest ran a whole period
- * without any exit. With interrupts off for WATCHDOG_PERIODS periods in a
- * row nothing can ever bring it back to Keel: stop it. */
-#define WATCHDOG_PERIODS 3
-
+/* The watchdog a guest line asked for (watchdog=SECONDS, VT-x's
+ * preemption timer): a second passed with no exit at all. A guest that
+ * has interrupts off at the end of each of SECONDS such seconds in a row
+ * can never give the CPU back: it stops. Any exit, or interrupts on,
+ * starts the count again; no guest runs with a watchdog unless its line
+ * asks (docs/config.md). */
 static void handle_preempt(struct vcpu *v, const struct vmexit *e)
 {
 	(void)e;
@@ -402,12 +404,23 @@ static void handle_preempt(struct vcpu *v, const struct vmexit *e)
 		v->stuck_periods = 0;
 		return;
 	}
-	if (++v->stuck_periods < WATCHDOG_PERIODS)
+	if (++v->stuck_periods < v->watchdog)
 		return;
-	log_line("guest looped with interrupts off and no exit for %u watchdog periods "
-		 "(rip=0x%llx): stopped", v->stuck_periods,
+	log_line("guest looped with interrupts off and no exit for %u s (watchdog=%u, "
+		 "rip=0x%llx): stopped", v->stuck_periods, v->watchdog,
 		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP));
 	guest_stop(v, STOP_STUCK, 0);
+}
+
+/* An exception the guest took that Keel intercepts: the machine checks
+ * (logged, then handed back by guest_events_deliver()). */
+static void handle_exception(struct vcpu *v, const struct vmexit *e)
+{
+	if (e->exc.vector == X86_EXC_MC) {
+		mce_report("the guest", vcpu_get_reg(v, VCPU_RIP));
+		return;
+	}
+	handle_unknown(v, e);
 }
 
 static void handle_nothing(struct vcpu *v, const struct vmexit *e)
@@ -435,7 +448,7 @@ static const exit_handler exit_handlers[VMEXIT_KIND_COUNT] = {
 	[VMEXIT_XSETBV] = handle_xsetbv,
 	[VMEXIT_INVD] = handle_invd,
 	[VMEXIT_NPF] = handle_npf,
-	[VMEXIT_EXCEPTION] = handle_unknown,
+	[VMEXIT_EXCEPTION] = handle_exception,
 	[VMEXIT_HYPERCALL] = handle_hypercall,
 	[VMEXIT_VIRT_INSN] = handle_virt_insn,
 	[VMEXIT_SHUTDOWN] = handle_shutdown,
@@ -454,4 +467,5 @@ void exit_dispatch(struct vcpu *v, const struct vmexit *e)
 	if (e->kind != VMEXIT_PREEMPT)
 		v->stuck_periods = 0; /* an exit: the guest is not stuck */
 	h(v, e);
+	guest_events_deliver(v);
 }

@@ -48,6 +48,10 @@ void trap_init(void);
 /* Halt until an interrupt arrives; returns its vector, or -1 (hv/idle.c). */
 int idle_wait(void);
 
+/* The TSC's rate in Hz, measured once against the PIT (hv/tsc.c); 0
+ * when neither the PIT nor CPUID tells. */
+u64 tsc_hz(void);
+
 /* Power (hv/power.c). */
 void power_off(int code) __attribute__((noreturn));
 

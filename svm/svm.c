@@ -141,6 +141,10 @@ static int svm_vcpu_create(struct vcpu *v)
 	 * not intercepted: they work in the guest as on the bare CPU. */
 	cpuid_controls = CPUID_CTL_RDTSCP | CPUID_CTL_INVPCID | CPUID_CTL_XSAVES |
 			 CPUID_CTL_USER_WAIT;
+	/* Machine checks in the guest exit, so that Keel logs them before
+	 * handing them back (hv/mce.c; APM 15.12: the host must take an
+	 * intercepted #MC itself). */
+	c->intercept_exceptions = 1u << X86_EXC_MC;
 	c->iopm_base_pa = iopm;
 	c->msrpm_base_pa = msrpm;
 	c->guest_asid = SVM_ASID_GUEST;
@@ -224,6 +228,7 @@ static void svm_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	if (st->mode != CFG_MODE_REAL)
 		set_seg(&g->idtr, 0, 0, 0xFFFF, 0);
 
+	v->watchdog = 0;	/* no preemption timer under AMD-V (docs/security.md) */
 	c->eventinj = 0;
 	c->interrupt_shadow = 0;
 	/* A new guest must not see translations cached for the last one. */
@@ -324,6 +329,12 @@ static void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 
 	to_svm(v)->vmcb->control.eventinj = ev;
 }
 
+static void svm_debug_trap(struct vcpu *v, u64 dr6)
+{
+	to_svm(v)->vmcb->save.dr6 |= dr6;
+	svm_inject_exception(v, X86_EXC_DB, false, 0);
+}
+
 static void svm_inject_interrupt(struct vcpu *v, u8 vector)
 {
 	to_svm(v)->vmcb->control.eventinj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR | vector;
@@ -403,6 +414,7 @@ const struct hv_backend svm_backend = {
 	.inject_interrupt = svm_inject_interrupt,
 	.wait_for_interrupt = svm_wait_for_interrupt,
 	.interrupts_enabled = svm_interrupts_enabled,
+	.debug_trap = svm_debug_trap,
 	.dump = svm_dump,
 	.hypercall_insn = { 0x0F, 0x01, 0xD9 }, /* VMMCALL */
 };

@@ -24,12 +24,6 @@
 #define MSR_GS_BASE 0xC0000101
 #define VMX_BASIC_REVISION(b) ((u32)((b) & VMX_BASIC_REVISION_MASK))
 #define VMX_VPID_GUEST 1
-/* The watchdog period in TSC ticks (hv/exit.c handle_preempt): long enough
- * for any real stretch with interrupts off (a kernel decompressing itself
- * under Bochs), short enough to end a stuck guest in about a second on
- * hardware. */
-#define WATCHDOG_TSC_TICKS (1ull << 29)
-#define VMX_MISC_PREEMPT_RATE(m) ((u32)(m) & 0x1F)
 
 
 struct vmx_vcpu {
@@ -49,7 +43,8 @@ void vmx_exit_point(void);
 /* Set once by vmx_init() on the bootstrap CPU. */
 static u64 vmx_basic, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, ept_vpid_cap;
 static bool use_vpid;
-static u32 preempt_value;	/* 0: the CPU has no VMX-preemption timer */
+static bool has_preempt_timer;	/* the pin-based control may be 1 */
+static u32 pin_ctls;		/* without the preemption timer (per guest) */
 static struct vmx_vcpu vmx_vcpu0;
 
 static struct vmx_vcpu *to_vmx(struct vcpu *v)
@@ -261,11 +256,12 @@ static int vmx_vcpu_create(struct vcpu *v)
 
 	/* External interrupts and NMIs are not intercepted: the guest owns the
 	 * PIC and APIC. HLT exits (to catch HLT with interrupts off). */
-	pin = control("pin-based", MSR_IA32_VMX_PINBASED_CTLS, 0, PIN_BASED_PREEMPTION_TIMER);
-	/* The timer counts down once every 2^rate TSC ticks (SDM 26.5.1). */
-	if (pin & PIN_BASED_PREEMPTION_TIMER)
-		preempt_value = (u32)(WATCHDOG_TSC_TICKS >>
-				      VMX_MISC_PREEMPT_RATE(rdmsr(MSR_IA32_VMX_MISC)));
+	pin = control("pin-based", MSR_IA32_VMX_PINBASED_CTLS, 0, 0);
+	/* The VMX-preemption timer is the watchdog a guest line may ask for
+	 * (watchdog=, vmx_vcpu_reset()); no guest runs with it otherwise. */
+	has_preempt_timer = vmx_ctl_allowed1(rdmsr(vmx_ctl_msr(vmx_basic, MSR_IA32_VMX_PINBASED_CTLS)),
+					     PIN_BASED_PREEMPTION_TIMER);
+	pin_ctls = pin;
 	proc = control("processor-based", MSR_IA32_VMX_PROCBASED_CTLS,
 		       PROC_BASED_HLT_EXITING | PROC_BASED_USE_IO_BITMAPS |
 		       PROC_BASED_USE_MSR_BITMAPS | PROC_BASED_ACTIVATE_SECONDARY, 0);
@@ -305,7 +301,10 @@ static int vmx_vcpu_create(struct vcpu *v)
 	vmwrite(VMCS_CTRL_PROC_BASED2, proc2);
 	vmwrite(VMCS_CTRL_EXIT, exit);
 	vmwrite(VMCS_CTRL_ENTRY, x->entry_ctls);
-	vmwrite(VMCS_CTRL_EXCEPTION_BITMAP, 0);
+	/* Machine checks in the guest exit, so that Keel logs them before
+	 * handing them back (hv/mce.c; the #MC is not delivered in the host
+	 * by itself, SDM 26.2). */
+	vmwrite(VMCS_CTRL_EXCEPTION_BITMAP, 1u << X86_EXC_MC);
 	vmwrite(VMCS_CTRL_IO_BITMAP_A, io);
 	vmwrite(VMCS_CTRL_IO_BITMAP_B, io + PAGE_SIZE);
 	vmwrite(VMCS_CTRL_MSR_BITMAP, msr);
@@ -334,7 +333,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	setup_host_state();
 	log_line("vmx controls: pin=0x%x proc=0x%x proc2=0x%x exit=0x%x entry=0x%x vpid=%s "
 		 "watchdog=%s", pin, proc, proc2, exit, x->entry_ctls, use_vpid ? "yes" : "no",
-		 preempt_value ? "preemption-timer" : "none");
+		 has_preempt_timer ? "preemption-timer" : "none");
 	v->arch = x;
 	return 0;
 }
@@ -389,6 +388,24 @@ static void set_guest_efer(struct vmx_vcpu *x, u64 efer)
 	vmwrite(VMCS_CTRL_ENTRY, x->entry_ctls | ((efer & EFER_LMA) ? ENTRY_CTRL_IA32E_MODE_GUEST : 0));
 }
 
+/* The watchdog a guest line asked for (hv/exit.c handle_preempt): a
+ * preemption-timer period of one second, which the timer counts down
+ * once every 2^rate TSC ticks (SDM 26.5.1, A.6). Without "save
+ * VMX-preemption timer value" a VM exit leaves the field as it is (SDM
+ * 28.3.4), so each entry starts a whole second from this one write: the
+ * timer fires only after a second with no exit at all. */
+static void vmx_watchdog(struct vcpu *v, unsigned seconds)
+{
+	u64 ticks = tsc_hz() >> VMX_MISC_PREEMPTION_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC));
+
+	v->watchdog = 0;
+	if (seconds && has_preempt_timer && ticks) {
+		v->watchdog = seconds;
+		vmwrite(VMCS_GUEST_PREEMPTION_TIMER, ticks > 0xFFFFFFFFull ? 0xFFFFFFFFull : ticks);
+	}
+	vmwrite(VMCS_CTRL_PIN_BASED, pin_ctls | (v->watchdog ? PIN_BASED_PREEMPTION_TIMER : 0));
+}
+
 static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 {
 	struct vmx_vcpu *x = to_vmx(v);
@@ -398,12 +415,7 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	u16 ds = st->ds_selector ? st->ds_selector : 0x10;
 
 	v->gprs = st->gprs;
-	/* The watchdog's period. Without "save VMX-preemption timer value"
-	 * a VM exit leaves the field as it is (SDM vol. 3C, "Saving
-	 * Non-Register State"), so each entry starts a whole period from
-	 * this one write. */
-	if (preempt_value)
-		vmwrite(VMCS_GUEST_PREEMPTION_TIMER, preempt_value);
+	vmx_watchdog(v, st->watchdog);
 	switch (st->mode) {
 	case CFG_MODE_REAL:
 		code = VMX_AR_TYPE(0xB) | VMX_AR_S | VMX_AR_P;
@@ -699,6 +711,18 @@ static void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 
 	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, info);
 }
 
+/* The pending debug exceptions field delivers the trap at entry with
+ * DR6 updated (SDM 27.7.3): B0-B3 with "enabled breakpoint", BS. */
+static void vmx_debug_trap(struct vcpu *v, u64 dr6)
+{
+	u64 bits = dr6 & (VMX_PENDING_DBG_B0_B3 | VMX_PENDING_DBG_BS);
+
+	(void)v;
+	if (bits & VMX_PENDING_DBG_B0_B3)
+		bits |= VMX_PENDING_DBG_ENABLED_BP;
+	vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | bits);
+}
+
 static void vmx_inject_interrupt(struct vcpu *v, u8 vector)
 {
 	(void)v;
@@ -801,6 +825,7 @@ const struct hv_backend vmx_backend = {
 	.wait_for_interrupt = vmx_wait_for_interrupt,
 	.interrupts_enabled = vmx_interrupts_enabled,
 	.load_pdptes = vmx_load_pdptes,
+	.debug_trap = vmx_debug_trap,
 	.dump = vmx_dump,
 	.hypercall_insn = { 0x0F, 0x01, 0xC1 }, /* VMCALL */
 };

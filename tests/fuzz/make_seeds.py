@@ -47,6 +47,8 @@ def config_seeds():
                          b'entry two\n guest bios partition=4\n guest multiboot file=M.ELF\n'
                          b' guest flat file=P.BIN load=0x100000 mode=long\n after menu\n',
         "bad-quote.cfg": b'entry "x\n',
+        "watchdog.cfg": b'entry W\n guest flat file=S.BIN load=0x10000 watchdog=5\n'
+                        b' guest linux kernel=BZ watchdog="3600"\n guest bios partition=1 watchdog=0\n',
     }
     for k, v in extra.items():
         (d / k).write_bytes(v)
