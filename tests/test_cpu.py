@@ -11,6 +11,8 @@ real CPUs), tests/unit/test_msr.c and test_cpuid.c hold it.
 """
 
 import glob
+import shutil
+import subprocess
 import re
 import socket
 import threading
@@ -260,3 +262,51 @@ def test_sleep_request_in_the_second_byte_of_pm1_cnt(tmp_path, emulator):
     assert "stop reason=poweroff " in stop_line(r, 1, "PM1.BIN"), r.describe()
     assert_no_line(r, "went past Keel")
     assert_line(r, "keel: poweroff code=0")
+
+
+def test_run_kvm_check_image_on_com1(tmp_path):
+    """`make run-kvm CHECK=1` boots build/selfcheck.img (made from
+    build/disk.img with the self-check as its only entry). What a user
+    sees is COM1: the report must be there, one line per check and the
+    summary, as well as in Keel's log. Booted here under QEMU TCG (no
+    KVM on this machine), on a copy."""
+    root = Path(__file__).resolve().parent.parent
+    made = subprocess.run(["make", "-s", "--no-print-directory", "build/selfcheck.img"],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stdout + made.stderr
+    img = Path(tmp_path) / "selfcheck.img"
+    shutil.copyfile(root / "build" / "selfcheck.img", img)
+    r = run_qemu(img, timeout=QEMU_TIMEOUT)
+    assert_line(r, "check: Keel self-check on AuthenticAMD", where="serial")
+    assert_line(r, "check: PASS cpuid.osxsave: ", where="serial")
+    summary = assert_line(r, " passed, 0 failed, ", where="serial")
+    assert re.search(r"check: \d+ passed, 0 failed, \d+ skipped", summary), r.describe()
+    assert len([ln for ln in r.serial.splitlines() if ln.startswith("check: ")]) <= 40, \
+        f"the report should fit a screen or two\n{r.describe()}"
+    assert_status(r, QEMU_EXIT_POWEROFF)
+
+
+LINUX_STD = Path(__file__).resolve().parent.parent / "build" / "linux-std" / "vmlinuz"
+LINUX_INITRD = Path(__file__).resolve().parent.parent / "build" / "linux" / "initrd.gz"
+
+
+@pytest.mark.bochs
+@pytest.mark.full
+def test_debian_standard_kernel_bochs_vmx(tmp_path):
+    """Debian's standard kernel (linux-image-amd64, what a user installs;
+    build/linux-std/vmlinuz) boots under Bochs VT-x to the busybox
+    initramfs's marker. Before, the watchdog every guest had stopped it
+    11 exits into its boot, while it decompressed itself with interrupts
+    off (`guest looped with interrupts off ... for 3 watchdog periods`).
+    About six minutes."""
+    if not LINUX_STD.exists() or not LINUX_INITRD.exists():
+        pytest.skip(f"{LINUX_STD} or {LINUX_INITRD} missing: `make linux`, then "
+                    "KERNEL_META=linux-image-amd64 tools/fetch-kernel.sh build/linux-std")
+    cfg = ('timeout 0\ndefault 1\n\nentry "Debian standard kernel"\n'
+           '  guest linux kernel=BZSTD initrd=INITRD cmdline="console=ttyS0 keeltest=1"\n'
+           "  after poweroff\n")
+    img = make_image(tmp_path, cfg_text=cfg, files={"BZSTD": LINUX_STD, "INITRD": LINUX_INITRD})
+    r = run_bochs(img, cpu_model="corei7_skylake_x", timeout=1200, megs=1024)
+    assert_line(r, "KEEL-LINUX-MARKER", where="serial")
+    assert_no_line(r, "guest looped with interrupts off")
+    assert "stop reason=poweroff " in stop_line(r, 1, "BZSTD"), r.describe()
