@@ -49,8 +49,14 @@ const struct cpuid_feature cpuid_features[] = {
 };
 const unsigned cpuid_feature_count = ARRAY_SIZE(cpuid_features);
 
-static void apply_features(u32 leaf, u32 subleaf, u32 ctls, u32 *regs[4])
+/* Clears the bits of leaf/subleaf whose controls are missing. Out of
+ * line: only four leaves have entries, and the rest of a CPUID exit stays
+ * short (docs/performance.md). */
+static void __attribute__((noinline)) apply_features(u32 leaf, u32 subleaf, u32 ctls,
+						       struct cpuid_regs *r)
 {
+	u32 *regs[4] = { &r->eax, &r->ebx, &r->ecx, &r->edx };
+
 	for (unsigned i = 0; i < cpuid_feature_count; i++) {
 		const struct cpuid_feature *f = &cpuid_features[i];
 
@@ -79,19 +85,22 @@ static void copy_cr4(u32 *reg, u32 feature, u32 copy, bool set)
 #define CPUID_LEAF_PT 0x14u
 #define XSAVE_COMPONENT_PT 8u
 
-void cpuid_filter(u32 leaf, u32 subleaf, const struct cpuid_ctx *ctx, u32 *eax, u32 *ebx,
-		  u32 *ecx, u32 *edx)
+void cpuid_filter(u32 leaf, u32 subleaf, const struct cpuid_ctx *ctx, struct cpuid_regs *r)
 {
-	u32 *regs[4] = { eax, ebx, ecx, edx };
+	u32 *eax = &r->eax, *ebx = &r->ebx, *ecx = &r->ecx, *edx = &r->edx;
 
-	apply_features(leaf, subleaf, ctx->ctls, regs);
 	switch (leaf) {
+	case CPUID_LEAF_EXT_FEATURES:
+		apply_features(leaf, subleaf, ctx->ctls, r);
+		return;
 	case CPUID_LEAF_FEATURES:
+		apply_features(leaf, subleaf, ctx->ctls, r);
 		/* Keel says a hypervisor is present (bit 31, reserved for that). */
 		*ecx |= CPUID_1_ECX_HYPERVISOR;
 		copy_cr4(ecx, CPUID_1_ECX_XSAVE, CPUID_1_ECX_OSXSAVE, ctx->cr4 & CR4_OSXSAVE);
 		return;
 	case 7:
+		apply_features(leaf, subleaf, ctx->ctls, r);
 		if (subleaf == 0)
 			copy_cr4(ecx, CPUID_7_ECX_PKU, CPUID_7_ECX_OSPKE, ctx->cr4 & CR4_PKE);
 		return;
@@ -100,6 +109,7 @@ void cpuid_filter(u32 leaf, u32 subleaf, const struct cpuid_ctx *ctx, u32 *eax, 
 		*eax = *ebx = *ecx = *edx = 0;
 		return;
 	case CPUID_LEAF_EXT_STATE:
+		apply_features(leaf, subleaf, ctx->ctls, r);
 		if (subleaf == XSAVE_COMPONENT_PT)
 			*eax = *ebx = *ecx = *edx = 0;
 		return;

@@ -63,9 +63,26 @@ struct cpuid_ctx {
 	u64 cr4;                 /* the guest's CR4 (only leaves 1 and 7 read it) */
 };
 
+/* The four registers CPUID answers in, in the order of enum cpuid_reg. */
+struct cpuid_regs {
+	u32 eax, ebx, ecx, edx;
+};
+
 /* Rewrite the host's answer to CPUID(leaf, subleaf) into the guest's. */
-void cpuid_filter(u32 leaf, u32 subleaf, const struct cpuid_ctx *ctx, u32 *eax, u32 *ebx,
-		  u32 *ecx, u32 *edx);
+void cpuid_filter(u32 leaf, u32 subleaf, const struct cpuid_ctx *ctx, struct cpuid_regs *r);
+
+/* Does cpuid_filter() change anything in this leaf? The others pass as
+ * the CPU answered, without the call (a CPUID exit is Keel's most
+ * frequent; docs/performance.md). tests/unit/test_cpuid.c holds this
+ * against cpuid_filter() for every leaf up to 400000FFh and beyond. */
+#define CPUID_FILTERED_LOW ((1u << 1) | (1u << 7) | (1u << 0xD) | (1u << 0x12) | (1u << 0x14))
+static inline bool cpuid_leaf_filtered(u32 leaf)
+{
+	if (leaf < 32)
+		return CPUID_FILTERED_LOW & (1u << leaf);
+	return (leaf & ~0xFFu) == CPUID_LEAF_HV_BASE || leaf == CPUID_LEAF_EXT_FEATURES ||
+	       leaf == CPUID_LEAF_SVM;
+}
 
 /* Does a leaf's answer depend on the guest's CR4 (leaves 1 and 7)? */
 static inline bool cpuid_reads_cr4(u32 leaf)

@@ -73,17 +73,19 @@ static void advance(struct vcpu *v, const struct vmexit *e)
 static void handle_cpuid(struct vcpu *v, const struct vmexit *e)
 {
 	u32 leaf = (u32)vcpu_get_reg(v, VCPU_RAX), sub = (u32)vcpu_get_reg(v, VCPU_RCX);
-	struct cpuid_ctx ctx = { .ctls = cpuid_controls };
-	u32 a, b, c, d;
+	struct cpuid_regs r;
 
-	if (cpuid_reads_cr4(leaf))
-		ctx.cr4 = vcpu_get_reg(v, VCPU_CR4);
-	cpuid(leaf, sub, &a, &b, &c, &d);
-	cpuid_filter(leaf, sub, &ctx, &a, &b, &c, &d);
-	vcpu_set_reg(v, VCPU_RAX, a);
-	vcpu_set_reg(v, VCPU_RBX, b);
-	vcpu_set_reg(v, VCPU_RCX, c);
-	vcpu_set_reg(v, VCPU_RDX, d);
+	cpuid(leaf, sub, &r.eax, &r.ebx, &r.ecx, &r.edx);
+	if (cpuid_leaf_filtered(leaf)) {
+		struct cpuid_ctx ctx = { cpuid_controls,
+					 cpuid_reads_cr4(leaf) ? vcpu_get_reg(v, VCPU_CR4) : 0 };
+
+		cpuid_filter(leaf, sub, &ctx, &r);
+	}
+	vcpu_set_reg(v, VCPU_RAX, r.eax);
+	vcpu_set_reg(v, VCPU_RBX, r.ebx);
+	vcpu_set_reg(v, VCPU_RCX, r.ecx);
+	vcpu_set_reg(v, VCPU_RDX, r.edx);
 	advance(v, e);
 }
 
@@ -467,5 +469,6 @@ void exit_dispatch(struct vcpu *v, const struct vmexit *e)
 	if (e->kind != VMEXIT_PREEMPT)
 		v->stuck_periods = 0; /* an exit: the guest is not stuck */
 	h(v, e);
-	guest_events_deliver(v);
+	if (guest_events_noted)
+		guest_events_deliver(v);
 }

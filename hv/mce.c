@@ -16,6 +16,22 @@
  * written by that CPU's exception handlers, read by its exit path. */
 static volatile u8 mce_pending[256];
 static volatile u64 dbg_pending[256];
+/* How many of those are waiting, on all CPUs: the one word every exit
+ * looks at (no CPUID on the path of every exit: under nested
+ * virtualization each one exits too). */
+volatile u32 guest_events_noted;
+
+/* One more event waits, unless this CPU's slot already held one. */
+static void note(bool slot_was_full)
+{
+	if (!slot_was_full)
+		__atomic_fetch_add(&guest_events_noted, 1, __ATOMIC_SEQ_CST);
+}
+
+static void taken(void)
+{
+	__atomic_fetch_sub(&guest_events_noted, 1, __ATOMIC_SEQ_CST);
+}
 
 static u8 this_cpu(void)
 {
@@ -35,6 +51,7 @@ u64 mce_report(const char *where, u64 rip)
 	if (!(d & CPUID_1_EDX_MCA)) {
 		log_line("machine check on CPU %u in %s at rip=0x%llx (no MCA banks)", cpu, where,
 			 (unsigned long long)rip);
+		note(mce_pending[cpu]);
 		mce_pending[cpu] = 1;
 		return MCG_STATUS_RIPV;
 	}
@@ -59,13 +76,17 @@ u64 mce_report(const char *where, u64 rip)
 	/* The banks stay for the guest to read and clear, as an OS does;
 	 * MCIP is Keel's to clear, or the next #MC shuts the CPU down. */
 	wrmsr_safe(MSR_IA32_MCG_STATUS, status & ~MCG_STATUS_MCIP);
+	note(mce_pending[cpu]);
 	mce_pending[cpu] = 1;
 	return status;
 }
 
 void debug_trap_for_guest(u64 dr6)
 {
-	dbg_pending[this_cpu()] |= dr6 | (1ull << 63);
+	u8 cpu = this_cpu();
+
+	note(dbg_pending[cpu] != 0);
+	dbg_pending[cpu] |= dr6 | (1ull << 63);
 }
 
 #define DR6_TRAP_BITS (0xFull | DR6_BS)	/* B0-B3, BS */
@@ -80,6 +101,7 @@ void guest_events_deliver(struct vcpu *v)
 	cpu = this_cpu();
 	if (mce_pending[cpu]) {
 		mce_pending[cpu] = 0;
+		taken();
 		if (mce_outcome(0, true, vcpu_get_reg(v, VCPU_CR4) & CR4_MCE) == MCE_TO_GUEST) {
 			log_line("machine check handed to guest %d \"%s\" (#MC)", v->guest->index,
 				 v->guest->name);
@@ -94,6 +116,7 @@ void guest_events_deliver(struct vcpu *v)
 	dbg = dbg_pending[cpu];
 	if (dbg) {
 		dbg_pending[cpu] = 0;
+		taken();
 		v->ops->debug_trap(v, dbg & DR6_TRAP_BITS);
 	}
 }

@@ -43,8 +43,10 @@ u64 mce_report(const char *where, u64 rip);
 void debug_trap_for_guest(u64 dr6);
 
 struct vcpu;
-/* At the end of an exit: hands a machine check or debug trap noted for
- * this CPU to its guest (hv/exit.c exit_dispatch()). */
+/* At the end of an exit, when guest_events_noted: hands a machine check
+ * or debug trap noted for this CPU to its guest (hv/exit.c
+ * exit_dispatch(); one load on the path of every exit). */
+extern volatile u32 guest_events_noted;
 void guest_events_deliver(struct vcpu *v);
 
 #endif

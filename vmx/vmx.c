@@ -625,10 +625,15 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
  * 27.3.1.5 (BS = TF & !BTF) that HLT with TF would otherwise fail. */
 static void vmx_advance_rip(struct vcpu *v, const struct vmexit *e)
 {
+	u64 intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
 	(void)v;
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->insn_len);
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-		vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(u64)(VMX_INTR_BLOCKING_STI | VMX_INTR_BLOCKING_MOV_SS));
+	/* The instruction ends any STI or MOV SS shadow (written only when
+	 * there is one: this runs on every instruction exit). */
+	if (intr & (VMX_INTR_BLOCKING_STI | VMX_INTR_BLOCKING_MOV_SS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			intr & ~(u64)(VMX_INTR_BLOCKING_STI | VMX_INTR_BLOCKING_MOV_SS));
 	if ((vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_TF) &&
 	    !(vmread(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
 		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,

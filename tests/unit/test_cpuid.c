@@ -29,8 +29,10 @@ static const struct cpuid_ctx DEFAULT_CTX = { ALL_CTLS, 0 };
 
 static struct regs filtered(u32 leaf, u32 subleaf, const struct cpuid_ctx *ctx, struct regs r)
 {
-	cpuid_filter(leaf, subleaf, ctx, &r.a, &r.b, &r.c, &r.d);
-	return r;
+	struct cpuid_regs c = { r.a, r.b, r.c, r.d };
+
+	cpuid_filter(leaf, subleaf, ctx, &c);
+	return (struct regs){ c.eax, c.ebx, c.ecx, c.edx };
 }
 
 static void check_at(const char *file, int line, u32 leaf, u32 subleaf,
@@ -167,6 +169,8 @@ static void test_feature_table(void **state)
 		u32 bit = 1u << f->bit;
 
 		assert_true(f->reg <= CPUID_EDX && f->bit < 32 && f->needs);
+		/* cpuid_filter() looks at the table for these leaves only. */
+		assert_true(f->leaf == 1 || f->leaf == 7 || f->leaf == 0xD || f->leaf == 0x80000001);
 		assert_true(f->name && f->name[0] && f->why && strlen(f->why) > 10);
 		for (unsigned j = 0; j < i; j++)
 			if (cpuid_features[j].leaf == f->leaf && cpuid_features[j].reg == f->reg &&
@@ -310,6 +314,30 @@ static void test_xcr0_rules(void **state)
 	assert_true(xcr0_valid(X87 | PKRU, all));
 }
 
+/* cpuid_leaf_filtered() names every leaf cpuid_filter() changes: the
+ * filter leaves every other leaf (of every subleaf tried) as it is. */
+static void test_unfiltered_leaves_pass(void **state)
+{
+	static const u32 ranges[][2] = {
+		{ 0, 0x40 }, { 0x3FFFFFF0, 0x40000110 }, { 0x7FFFFFF0, 0x80000030 },
+		{ 0xC0000000, 0xC0000010 }, { 0xFFFFFFF0, 0xFFFFFFFF },
+	};
+	struct cpuid_ctx ctx = { 0, CR4_OSXSAVE | CR4_PKE };
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(ranges); i++)
+		for (u32 leaf = ranges[i][0];; leaf++) {
+			for (u32 sub = 0; sub < 10; sub++) {
+				struct regs got = filtered(leaf, sub, &ctx, ONES);
+
+				if (!cpuid_leaf_filtered(leaf) && memcmp(&got, &ONES, sizeof(got)))
+					fail_msg("leaf %#x subleaf %u changes but is not listed", leaf, sub);
+			}
+			if (leaf == ranges[i][1])
+				break;
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_ospke_follows_guest_cr4),
 		cmocka_unit_test(test_hidden_feature_leaves_empty),
 		cmocka_unit_test(test_xcr0_rules),
+		cmocka_unit_test(test_unfiltered_leaves_pass),
 		cmocka_unit_test(test_leaf1_hides_vmx_smx_sets_hypervisor),
 		cmocka_unit_test(test_leaf80000001_hides_svm),
 		cmocka_unit_test(test_leaf8000000a_is_empty),
