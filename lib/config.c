@@ -14,7 +14,11 @@ enum {
 	KEY_IMAGE = 1 << 0, KEY_DRIVE = 1 << 1, KEY_PARTITION = 1 << 2,
 	KEY_KERNEL = 1 << 3, KEY_INITRD = 1 << 4, KEY_CMDLINE = 1 << 5,
 	KEY_FILE = 1 << 6, KEY_LOAD = 1 << 7, KEY_MODE = 1 << 8,
+	KEY_TRACE = 1 << 9,
 };
+
+/* Keys every kind takes. */
+#define KEYS_ANY_KIND KEY_TRACE
 
 static const struct {
 	const char *name;
@@ -24,7 +28,7 @@ static const struct {
 	{ "partition", KEY_PARTITION }, { "kernel", KEY_KERNEL },
 	{ "initrd", KEY_INITRD }, { "cmdline", KEY_CMDLINE },
 	{ "file", KEY_FILE },     { "load", KEY_LOAD },
-	{ "mode", KEY_MODE },
+	{ "mode", KEY_MODE },     { "trace", KEY_TRACE },
 };
 
 /* Indexed by enum cfg_guest_kind. */
@@ -514,6 +518,11 @@ static int guest_value(struct parser *ps, struct cfg_guest *g, unsigned key,
 					 " (real, protected or long)");
 		g->mode = (enum cfg_mode)m;
 		return 0;
+	case KEY_TRACE:
+		if (guest_number(ps, "trace", s, n, 0, CFG_TRACE_MAX, &v))
+			return -1;
+		g->trace = (u32)v;
+		return 0;
 	default: /* KEY_CMDLINE */
 		if (n > CFG_CMDLINE_MAX - 1) {
 			fail(ps, "cmdline too long");
@@ -540,7 +549,7 @@ static int guest_key(struct parser *ps, struct cfg_guest *g,
 	for (i = 0; i < ARRAY_SIZE(guest_keys); i++)
 		if (word_is(t->s, t->eq, guest_keys[i].name))
 			key = guest_keys[i].bit;
-	if (!(key & kind_keys[g->kind])) {
+	if (!(key & (kind_keys[g->kind] | KEYS_ANY_KIND))) {
 		fail_word(ps, "unknown key ", t->s, t->eq, " for guest ");
 		return msg_str(ps, kind_names[g->kind]);
 	}

@@ -13,6 +13,7 @@
 #define CFG_FILE_MAX 13    /* an 8.3 name, upper-cased, with its NUL */
 #define CFG_CMDLINE_MAX 256
 #define CFG_ERR_MAX 96
+#define CFG_TRACE_MAX 1000000  /* trace=: exits logged at most */
 
 #define CFG_DEFAULT_TIMEOUT 5
 #define CFG_MAX_TIMEOUT 3600
@@ -33,6 +34,7 @@ struct cfg_guest {
 	u64 load;                       /* flat: load= */
 	enum cfg_mode mode;             /* flat: mode= (default real) */
 	char cmdline[CFG_CMDLINE_MAX];  /* linux, multiboot: cmdline= */
+	u32 trace;                      /* any kind: trace=, the exits to log (0: none) */
 };
 
 struct cfg_entry {

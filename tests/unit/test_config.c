@@ -70,6 +70,34 @@ static void expect_err(const char *text, int line, const char *want)
 
 /* ---- successful parses ---- */
 
+/* trace= (docs/config.md): every kind takes it; absent means 0, no trace. */
+static void test_trace(void **state)
+{
+	const struct cfg_entry *e;
+
+	(void)state;
+	parse_ok("entry T\n"
+		 " guest flat file=T.BIN load=0x10000 trace=16\n"
+		 " guest bios image=FD.IMG trace=0x20\n"
+		 " guest linux kernel=K trace=\"1000000\"\n"
+		 " guest multiboot file=M.ELF trace=0\n"
+		 " guest bios partition=2\n");
+	e = &cfg.entries[0];
+	assert_int_equal(e->guests[0].trace, 16);
+	assert_int_equal(e->guests[1].trace, 0x20);
+	assert_int_equal(e->guests[2].trace, CFG_TRACE_MAX);
+	assert_int_equal(e->guests[3].trace, 0);
+	assert_int_equal(e->guests[4].trace, 0);
+	expect_err("entry A\n guest flat file=T load=0 trace=1000001\n", 2,
+		   "trace '1000001' out of range (0..1000000)");
+	expect_err("entry A\n guest flat file=T load=0 trace=-1\n", 2, "bad number '-1' for trace");
+	expect_err("entry A\n guest flat file=T load=0 trace=\n", 2, "empty value for trace=");
+	expect_err("entry A\n guest flat file=T load=0 trace=1 trace=2\n", 2,
+		   "duplicate key 'trace'");
+	expect_err("entry A\n guest flat file=T load=0 TRACE=2\n", 2,
+		   "unknown key 'TRACE' for guest flat");
+}
+
 static void test_example_fields(void **state)
 {
 	const struct cfg_entry *e;
@@ -341,6 +369,7 @@ static void assert_same_entry(const struct cfg_entry *a, const struct cfg_entry 
 		assert_true(x->load == y->load);
 		assert_int_equal(x->mode, y->mode);
 		assert_string_equal(x->cmdline, y->cmdline);
+		assert_int_equal(x->trace, y->trace);
 		/* Line numbers shift by the entry's own line. */
 		assert_int_equal(y->line, x->line - a->line + 1);
 	}
@@ -662,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_example_fields),
 		cmocka_unit_test(test_example_ranges),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_globals_and_values),
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_comments_and_quoting),
