@@ -158,7 +158,7 @@ def test_edit_refusals_leave_the_image(tmp_path, img, hello):
     big = tmp_path / "big.bin"
     with open(big, "wb") as f:
         f.truncate(200 << 20)
-    refused(tool("add", img, big), "BIG.BIN")
+    refused(tool("add", img, big), "BIG.BIN (204800 KiB) does not fit", "KiB free")
     assert img.read_bytes() == before
     refused(tool("list", tmp_path / "none.img"), "no such image")
     refused(tool("check", hello), "no MBR")

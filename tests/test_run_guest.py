@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pexpect
@@ -51,6 +52,14 @@ def expect(r, status, *texts, where="stdout"):
                              f"{describe(r)}")
 
 
+def assert_each_keel_line_once(r):
+    """keel-run merges COM1 and the debug port: a line Keel wrote to both
+    is shown once."""
+    seen = Counter(line for line in r.stdout.splitlines() if line.startswith("keel: "))
+    twice = [line for line, n in seen.items() if n > 1]
+    assert not twice, f"shown more than once: {twice}\n{describe(r)}"
+
+
 # ---- guests ------------------------------------------------------------------------
 
 def multiboot_kernels(tmp_path):
@@ -88,6 +97,12 @@ def test_make_run_multiboot_elf(tmp_path):
            "keel: [MBELF.ELF] multiboot elf ok",
            'keel: guest 1 "MBELF.ELF" stop reason=exit-code code=0')
     assert "keel: menu: 1)" not in r.stdout, "a menu was shown\n" + describe(r)
+    assert_each_keel_line_once(r)
+    # The debug port's lines come between COM1's, in Keel's order.
+    lines = r.stdout.splitlines()
+    assert lines.index("keel: [MBELF.ELF] multiboot elf ok") < \
+        [i for i, line in enumerate(lines) if "stop reason=" in line][0] < \
+        lines.index("keel: poweroff code=0"), describe(r)
 
 
 def test_make_run_aout_kludge_with_cmdline(tmp_path):
@@ -209,6 +224,7 @@ def test_make_run_bochs_vmx(tmp_path):
     expect(r, 0, "keel: cpu vendor=Intel backend=vmx", "keel: trace 1 cpuid rip=0x",
            "keel: [MBELF.ELF] multiboot elf ok", "stop reason=exit-code code=0")
     assert "Bochs x86 Emulator" not in r.stdout, describe(r)
+    assert_each_keel_line_once(r)
 
 
 def test_make_run_kvm(tmp_path):
