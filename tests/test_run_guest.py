@@ -281,6 +281,13 @@ def test_keel_run_statuses(tmp_path):
     loop.write_bytes(b"\xeb\xfe")          # jmp $
     r = keel_run(keel_image(tmp_path, loop, *real), timeout=3)
     expect(r, 124, "keel-run: no guest stopped within --timeout 3", where="stderr")
+    # A kernel's own test harness ending QEMU through isa-debug-exit (port
+    # 0xF4 is not Keel's): its value is the status.
+    dbgexit = tmp_path / "dbgexit.bin"
+    dbgexit.write_bytes(b"\xb0\x05\xe6\xf4\xeb\xfe")   # mov al, 5; out 0xf4, al; jmp $
+    r = keel_run(keel_image(tmp_path, dbgexit, *real))
+    expect(r, 5, "keel-run: the guest wrote 0x5 to isa-debug-exit (port 0xf4): QEMU ended "
+           "with status 11", where="stderr")
 
 
 def test_keel_run_fatal(tmp_path):
