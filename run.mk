@@ -27,12 +27,13 @@ GUEST_RUNS += run-bochs:bochs
 # The variables reach the tools through the environment, which keeps
 # quotes and spaces in CMDLINE= intact.
 export GUEST INITRD CMDLINE LOAD MODE CPUS TRACE GUEST_SYMS
-guest-image: deps $(BUILD)/boot/mbr.bin $(BUILD)/stage2.bin $(GUEST_KEEL) $(BUILD)/tools/keel-cfgcheck
+# The boot chain (MBR, stage 2, KEEL.BIN, any loader directory) comes
+# from build/disk.img; GUEST_KEEL replaces its KEEL.BIN (debug-bochs).
+guest-image: deps $(BUILD)/disk.img $(GUEST_KEEL) $(BUILD)/tools/keel-cfgcheck
 	$(Q)test -n "$$GUEST" || { echo "GUEST=path: the file to boot" >&2; exit 2; }
 	@mkdir -p $(dir $(GUEST_IMG))
 	$(Q)KEEL_CFGCHECK=$(BUILD)/tools/keel-cfgcheck $(PYTHON) tools/keel-image create --force \
-		--quiet $(GUEST_IMG) --mbr $(BUILD)/boot/mbr.bin --stage2 $(BUILD)/stage2.bin \
-		--keel $(GUEST_KEEL) --guest "$$GUEST" $${INITRD:+--initrd "$$INITRD"} \
+		--quiet $(GUEST_IMG) --from $(BUILD)/disk.img --keel $(GUEST_KEEL) --guest "$$GUEST" $${INITRD:+--initrd "$$INITRD"} \
 		$${CMDLINE:+--cmdline "$$CMDLINE"} $${LOAD:+--load "$$LOAD"} $${MODE:+--mode "$$MODE"} \
 		$${CPUS:+--cpus "$$CPUS"} $${TRACE:+--trace "$$TRACE"}
 

@@ -176,6 +176,19 @@ def test_check_refuses_a_foreign_image(tmp_path):
     refused(tool("check", disk), "the MBR is not Keel's")
 
 
+def test_create_from_copies_the_loader_directories(tmp_path, img, hello):
+    """--from takes KEEL.BIN and partition 1's directories (a UEFI
+    loader's \\EFI\\BOOT), not the base's guests or KEEL.CFG."""
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    part = f"{img}@@{PART1_OFFSET}"
+    subprocess.run(["mmd", "-i", part, "::EFI", "::EFI/BOOT"], check=True, env=env)
+    subprocess.run(["mcopy", "-i", part, str(hello), "::EFI/BOOT/BOOTX64.EFI"], check=True, env=env)
+    out = tmp_path / "copy.img"
+    ok(tool("create", out, "--from", img))
+    assert list_part1(out) == ["EFI/", "KEEL.BIN"]      # mdir -b marks directories
+    assert read_part1_file(out, "EFI/BOOT/BOOTX64.EFI") == hello.read_bytes()
+
+
 def test_runs_from_any_directory_without_make(tmp_path, hello):
     """A user in their own directory, relative paths, no make."""
     env_free = tmp_path / "work"
