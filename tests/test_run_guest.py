@@ -147,6 +147,7 @@ def test_make_run_bzimage_initrd_cmdline(tmp_path):
     assert "keel-run:" not in r.stderr, describe(r)
 
 
+@pytest.mark.full
 def test_make_run_linux_shell_by_hand(tmp_path):
     """A person at the terminal: Linux's shell on COM1, a command typed,
     then poweroff -f; make ends with status 0."""
