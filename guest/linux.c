@@ -65,7 +65,7 @@ static void build_gdt(bool long_mode)
 int linux_load(struct guest *g, struct guest_start *st)
 {
 	const struct cfg_guest *c = g->cfg;
-	const char *cmdline = c->cmdline[0] ? c->cmdline : LINUX_DEFAULT_CMDLINE;
+	const char *cmdline = c->has_cmdline ? c->cmdline : LINUX_DEFAULT_CMDLINE;
 	const u8 *kernel, *initrd = NULL;
 	u64 ksize, isize = 0, load, initrd_at = 0;
 	struct mem_range low = { LINUX_LOW_BASE, LINUX_LOW_SIZE, E820_RESERVED };

@@ -521,6 +521,7 @@ static int guest_value(struct parser *ps, struct cfg_guest *g, unsigned key,
 		}
 		memcpy(g->cmdline, s, n);
 		g->cmdline[n] = '\0';
+		g->has_cmdline = true;
 		return 0;
 	}
 }
@@ -551,7 +552,9 @@ static int guest_key(struct parser *ps, struct cfg_guest *g,
 		s++;
 		n -= 2;
 	}
-	if (n == 0) {
+	/* An empty command line is one (GRUB's and SYSLINUX's empty append);
+	 * an empty file name or number is a mistake. */
+	if (n == 0 && key != KEY_CMDLINE) {
 		fail(ps, "empty value for ");
 		msg_mem(ps, t->s, t->eq + 1);
 		return -1;

@@ -33,6 +33,7 @@ struct cfg_guest {
 	u64 load;                       /* flat: load= */
 	enum cfg_mode mode;             /* flat: mode= (default real) */
 	char cmdline[CFG_CMDLINE_MAX];  /* linux, multiboot: cmdline= */
+	bool has_cmdline;               /* cmdline= given, maybe empty ("" = none) */
 };
 
 struct cfg_entry {

@@ -24,7 +24,7 @@ static void check_same_entry(const struct cfg_entry *a, const struct cfg_entry *
 				   x->drive == y->drive && x->partition == y->partition &&
 				   !strcmp(x->image, y->image) && !strcmp(x->kernel, y->kernel) &&
 				   !strcmp(x->initrd, y->initrd) && !strcmp(x->file, y->file) &&
-				   !strcmp(x->cmdline, y->cmdline),
+				   !strcmp(x->cmdline, y->cmdline) && x->has_cmdline == y->has_cmdline,
 			   "guest %d of entry '%s' differs when its lines are parsed alone", i + 1,
 			   a->title);
 	}
