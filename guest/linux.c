@@ -106,6 +106,7 @@ int linux_load(struct guest *g, struct guest_start *st)
 		return fail(g, "the chosen place is not guest RAM (internal error)");
 
 	memcpy(phys_to_virt(load), kernel + bi.kernel_offset, bi.kernel_size);
+	memset(phys_to_virt(load + bi.kernel_size), 0, bi.kernel_pad);
 	if (initrd)
 		memcpy(phys_to_virt(initrd_at), initrd, isize);
 	memcpy(phys_to_virt(LINUX_CMDLINE), cmdline, clen + 1);
