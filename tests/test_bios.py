@@ -768,6 +768,41 @@ def test_image_load_errors(tmp_path):
     assert_no_line(r, "BIOS shim at")
 
 
+@pytest.mark.parametrize("emulator", [
+    pytest.param("qemu", id="qemu-svm"),
+    pytest.param(BOCHS_INTEL_MODEL, id="bochs-vmx", marks=pytest.mark.bochs),
+])
+def test_partition_only_entry(tmp_path, emulator):
+    """An entry whose only guest is `guest bios partition=2` loads no
+    file: stage 2 hands over an empty module list (flags 0x24F, mods_count
+    0) and the partition's boot record starts, with DL = the boot drive and
+    DS:SI at its partition entry. Before: `hand-off structure lacks a
+    command line, memory map or module list (flags 0x247)`."""
+    vbr = nasm(GUESTS / "partition_vbr.asm", Path(tmp_path) / "vbr.bin").read_bytes()
+
+    def patch(image):
+        start = extend_disk(image, 2048)
+        write_partition(image, 2, 0x0C, start, 2048, vbr)
+
+    cfg = entry("  guest bios partition=2", title="Another OS on partition 2")
+    img = make_image(tmp_path, cfg_text=cfg, patch=patch)
+    if emulator == "qemu":
+        r = run_qemu(img, timeout=QEMU_TIMEOUT, mem=MEM_MIB)
+    else:
+        r = run_bochs(img, emulator, timeout=BOCHS_TIMEOUT, megs=MEM_MIB)
+    check_ended(r)
+    assert_no_line(r, "keel: loaded ")
+    assert_no_line(r, "keel: module ")
+    assert_lines_in_order(r, [
+        'keel: entry "Another OS on partition 2" with 1 guest',
+        'keel: guest 1 "partition 2" start kind=bios',
+        'keel: guest 1 "partition 2": partition 2 of drive 0x80',
+        "keel: [partition 2] partition boot record: drive 0x80 type 0x0c",
+        'keel: guest 1 "partition 2" stop reason=exit-code code=0 ',
+        "keel: poweroff code=0",
+    ])
+
+
 @pytest.mark.parametrize("number,entry_type,vbr,message", [
     (3, None, None, "no such partition in the boot disk's MBR"),
     (2, 0x83, bytes(SECTOR), "the partition's boot record has no 0x55AA signature"),
