@@ -27,6 +27,7 @@ struct cfg_guest {
 	char image[CFG_FILE_MAX];       /* bios: image=, "" when absent */
 	u8 drive;                       /* bios: drive= (default 0x00 for image=) */
 	u8 partition;                   /* bios: partition= 1..4, 0 when absent */
+	bool serial_console;            /* bios: console=serial (else screen) */
 	char kernel[CFG_FILE_MAX];      /* linux: kernel= */
 	char initrd[CFG_FILE_MAX];      /* linux: initrd=, "" when absent */
 	char file[CFG_FILE_MAX];        /* flat, multiboot: file= */

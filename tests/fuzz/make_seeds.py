@@ -48,7 +48,8 @@ def config_seeds():
                          b' guest flat file=P.BIN load=0x100000 mode=long\n after menu\n',
         "bad-quote.cfg": b'entry "x\n',
         "empty-cmdline.cfg": b'entry "none"\n guest linux kernel=BZIMAGE cmdline=""\n'
-                             b' guest multiboot file=M.ELF cmdline=\n guest bios partition=2\n',
+                             b' guest multiboot file=M.ELF cmdline=\n guest bios partition=2\n'
+                             b' guest bios image=FDOS.IMG console=serial\n',
     }
     for k, v in extra.items():
         (d / k).write_bytes(v)

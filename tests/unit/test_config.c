@@ -294,6 +294,31 @@ static void test_empty_cmdline(void **state)
 		   "unknown key 'cmdline' for guest flat");
 }
 
+/* console= on a bios guest: screen (the default) or serial. */
+static void test_bios_console(void **state)
+{
+	const struct cfg_entry *e;
+
+	(void)state;
+	parse_ok("entry A\n"
+		 " guest bios image=FDOS.IMG console=serial\n"
+		 " guest bios partition=2 console=\"screen\"\n"
+		 " guest bios image=FDOS.IMG\n");
+	e = &cfg.entries[0];
+	assert_true(e->guests[0].serial_console);
+	assert_false(e->guests[1].serial_console);
+	assert_false(e->guests[2].serial_console);
+	expect_err("entry A\n guest bios image=F console=com1\n", 2,
+		   "unknown console 'com1' (screen or serial)");
+	expect_err("entry A\n guest bios image=F console=Serial\n", 2,
+		   "unknown console 'Serial' (screen or serial)");
+	expect_err("entry A\n guest bios image=F console=\n", 2, "empty value for console=");
+	expect_err("entry A\n guest bios image=F console=serial console=serial\n", 2,
+		   "duplicate key 'console'");
+	expect_err("entry A\n guest linux kernel=K console=serial\n", 2,
+		   "unknown key 'console' for guest linux");
+}
+
 static void test_no_final_newline_and_bom(void **state)
 {
 	static const char text[] = "\xef\xbb\xbftimeout 7\nentry X\nguest bios partition=1";
@@ -700,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_globals_and_values),
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_empty_cmdline),
+		cmocka_unit_test(test_bios_console),
 		cmocka_unit_test(test_comments_and_quoting),
 		cmocka_unit_test(test_no_final_newline_and_bom),
 		cmocka_unit_test(test_names_and_limits),
