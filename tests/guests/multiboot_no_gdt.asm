@@ -70,7 +70,7 @@ ud_handler:
 	mov esi, msg
 	call puts
 	movzx eax, word [gdtr]
-	call puthex16
+	HC_PRINT_HEX 4
 	mov esi, msg_nl
 	call puts
 	xor ebx, ebx
@@ -84,25 +84,6 @@ puts:
 	HC_PRINT
 	ret
 
-; AX as 4 hex digits.
-puthex16:
-	mov ecx, 4
-	mov edx, eax
-.digit:
-	rol dx, 4
-	mov eax, edx
-	and eax, 0xF
-	movzx ebx, byte [hex_digits + eax]
-	mov eax, HC_PUTC
-	push ecx
-	push edx
-	HYPERCALL
-	pop edx
-	pop ecx
-	loop .digit
-	ret
-
-hex_digits:	db "0123456789abcdef"
 msg:		db "multiboot no gdt: #UD caught, cs=0x08, gdt limit 0x", 0
 msg_nl:		db 10, 0
 hc_is_amd:	db 0

@@ -19,12 +19,12 @@ start:
 	DETECT_VENDOR
 	mov si, msg
 	HC_PRINT
-	mov al, [drive]
-	call puthex8
+	movzx eax, byte [drive]
+	HC_PRINT_HEX 2
 	mov si, msg_type
 	HC_PRINT
-	mov al, [ptype]
-	call puthex8
+	movzx eax, byte [ptype]
+	HC_PRINT_HEX 2
 	mov si, msg_nl
 	HC_PRINT
 	xor ebx, ebx
@@ -32,24 +32,6 @@ start:
 	HYPERCALL
 	cli
 	hlt
-
-; AL as two hex digits through hypercall 1.
-puthex8:
-	push ax
-	shr al, 4
-	call .digit
-	pop ax
-.digit:
-	and al, 0x0F
-	add al, '0'
-	cmp al, '9'
-	jbe .put
-	add al, 'a' - '0' - 10
-.put:
-	movzx ebx, al
-	mov eax, HC_PUTC
-	HYPERCALL
-	ret
 
 msg:		db "partition boot record: drive 0x", 0
 msg_type:	db " type 0x", 0

@@ -45,21 +45,8 @@ start:
 	HC_PRINT
 	pop ax
 	push ax
-	mov cx, 4
-.digit:
-	rol ax, 4
-	push ax
-	and al, 0x0F
-	add al, '0'
-	cmp al, '9'
-	jbe .put
-	add al, 'a' - '0' - 10
-.put:
-	movzx ebx, al
-	mov eax, HC_PUTC
-	HYPERCALL
-	pop ax
-	loop .digit
+	movzx eax, ax
+	HC_PRINT_HEX 4
 	mov ebx, 10
 	mov eax, HC_PUTC
 	HYPERCALL

@@ -215,27 +215,13 @@ puts:
 	HC_PRINT
 	ret
 
-; EAX as 8 hex digits.
+; EAX as 8 hex digits. Keeps every register.
 puthex:
 	pushad
-	mov edx, eax
-	mov ecx, 8
-.digit:
-	rol edx, 4
-	mov eax, edx
-	and eax, 0xF
-	movzx ebx, byte [hex_digits + eax]
-	mov eax, HC_PUTC
-	push ecx
-	push edx
-	HYPERCALL
-	pop edx
-	pop ecx
-	loop .digit
+	HC_PRINT_HEX 8
 	popad
 	ret
 
-hex_digits:	db "0123456789abcdef"
 msg_head:	db "svm rax: ", 0
 msg_vec:	db ": vector 0x", 0
 msg_err:	db " error 0x", 0
