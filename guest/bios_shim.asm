@@ -346,6 +346,7 @@ KBD_START	equ 0x1E
 KBD_END		equ 0x3E
 KEY_ESC		equ 0x011B	; scan code << 8 | ASCII (RBIL, INT 16h AH=00h)
 KEY_BACKSPACE	equ 0x0E08
+KEY_ENTER	equ 0x1C0D
 
 int10_entry:
 	cmp ah, 0x0E		; teletype output of AL
@@ -431,7 +432,7 @@ serial_out:
 ; Moves every byte waiting on the UART into the BIOS keyboard buffer as a
 ; key (scan code from a US layout); ESC [ A-D, H, F (a terminal's arrows,
 ; Home, End) become those keys, DEL (what terminals send for Backspace)
-; Backspace. Keeps every register.
+; Backspace, CR, LF and CR LF Enter. Keeps every register.
 serial_drain:
 	push ax
 	push bx
@@ -443,6 +444,15 @@ serial_drain:
 .next:
 	call serial_byte	; AL, or CF when none is waiting
 	jc .done
+	cmp al, 0x0A		; LF is Enter too (what pexpect and some terminals
+	jne .not_lf		; send), but not the LF of a CR LF pair
+	cmp byte [cs:last_byte], 0x0D
+	mov [cs:last_byte], al	; MOV keeps the flags of the CMP
+	je .next
+	mov ax, KEY_ENTER
+	jmp .put
+.not_lf:
+	mov [cs:last_byte], al
 .have:
 	cmp al, 0x1B		; ESC: perhaps the start of a sequence
 	jne .plain
@@ -555,6 +565,8 @@ kbd_put:
 	pop cx
 	pop bx
 	ret
+
+last_byte:	db 0		; the byte drained before, for CR LF
 
 ; The final byte of ESC [ ... and the key it stands for.
 csi_keys:

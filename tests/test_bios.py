@@ -741,13 +741,14 @@ def test_freedos_partition(tmp_path, keelnext):
 def test_serial_console(tmp_path):
     """console=serial: INT 10h teletype and string output reach COM1, and
     bytes typed on COM1 arrive through INT 16h as keys with their scan
-    codes -- DEL as Backspace, ESC [ A and ESC [ D as Up and Left, a lone
-    ESC as Esc (tests/guests/serial_console.asm). The shim then takes two
+    codes -- DEL as Backspace, ESC [ A and ESC [ D as Up and Left, CR LF
+    as one Enter and a lone LF as another, a lone ESC as Esc
+    (tests/guests/serial_console.asm). The shim then takes two
     KiB; without console=serial, one, and COM1 stays quiet."""
     boot = nasm(GUESTS / "serial_console.asm", Path(tmp_path) / "sercon.bin").read_bytes()
     files = {"SERCON.IMG": floppy_with(boot)}
     cfg = entry("  guest bios image=SERCON.IMG console=serial")
-    typed = "a1\x7f\x1b[A\x1b[D\r~\x1bq"
+    typed = "a1\x7f\x1b[A\x1b[D\r\n~\n\x1bq"
     r = run_qemu(make_image(tmp_path, cfg_text=cfg, files=files), timeout=QEMU_TIMEOUT,
                  serial_input=typed, input_after="keel: [SERCON.IMG] serial console: ready")
     check_ended(r)
@@ -756,8 +757,10 @@ def test_serial_console(tmp_path):
     assert_line(r, 'keel: guest 1 "SERCON.IMG": serial console on port 0x3f8')
     assert_line(r, "serial console: teletype", where="serial")
     assert_line(r, "serial string", where="serial")
-    assert_lines_in_order(r, [f"keel: [SERCON.IMG] key {k}" for k in (
-        "1e61", "0231", "0e08", "4800", "4b00", "1c0d", "297e", "011b", "1071")])
+    keys = ["1e61", "0231", "0e08", "4800", "4b00", "1c0d", "297e", "1c0d", "011b", "1071"]
+    assert_lines_in_order(r, [f"keel: [SERCON.IMG] key {k}" for k in keys])
+    assert len([ln for ln in r.lines if "keel: [SERCON.IMG] key " in ln]) == len(keys), \
+        r.describe()
     assert_line(r, 'keel: guest 1 "SERCON.IMG" stop reason=exit-code code=0 ')
 
     # The same guest without console=serial: keys only from the keyboard
