@@ -154,12 +154,13 @@ CPU ?= corei7_skylake_x
 ifndef GUEST
 # QEMU's emulated AMD CPU with SVM and nested paging; Keel's log goes to
 # build/keel.log and (until a guest owns it) COM1, which is this terminal.
-# QEMU ends when Keel powers off; its status is then code*2+1 (1 = code 0).
+# QEMU ends when Keel powers off; its status is then code*2+1: 1, Keel's
+# poweroff code=0, is success for make as Ctrl-A X's 0 is.
 run: deps
 	$(Q)$(MAKE) --no-print-directory linux
 	$(Q)$(MAKE) --no-print-directory all
 	@echo "make run: QEMU (SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
-	-$(Q)$(QEMU_RUN) -display none -serial mon:stdio
+	$(Q)$(QEMU_RUN) -display none -serial mon:stdio || [ $$? -eq 1 ]
 
 run-bochs: deps
 	$(Q)$(MAKE) --no-print-directory all
