@@ -3,6 +3,7 @@
 #include "hv.h"
 #include "acpi.h"
 #include "cpuid.h"
+#include "gp.h"
 #include "guest.h"
 #include "gva.h"
 #include "lapic.h"
@@ -414,17 +415,6 @@ static void handle_preempt(struct vcpu *v, const struct vmexit *e)
 	guest_stop(v, STOP_STUCK, 0);
 }
 
-/* An exception the guest took that Keel intercepts: the machine checks
- * (logged, then handed back by guest_events_deliver()). */
-static void handle_exception(struct vcpu *v, const struct vmexit *e)
-{
-	if (e->exc.vector == X86_EXC_MC) {
-		mce_report("the guest", vcpu_get_reg(v, VCPU_RIP));
-		return;
-	}
-	handle_unknown(v, e);
-}
-
 static void handle_nothing(struct vcpu *v, const struct vmexit *e)
 {
 	(void)v;
@@ -438,6 +428,18 @@ static void handle_unknown(struct vcpu *v, const struct vmexit *e)
 		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP), (unsigned long long)e->info1,
 		 (unsigned long long)e->info2);
 	guest_stop(v, STOP_UNHANDLED, e->reason);
+}
+
+/* The exceptions Keel intercepts: #MC on both vendors (logged, then
+ * handed back by guest_events_deliver()), #GP on AMD-V (hv/gp.c). */
+static void handle_exception(struct vcpu *v, const struct vmexit *e)
+{
+	if (e->exc.vector == X86_EXC_MC)
+		mce_report("the guest", vcpu_get_reg(v, VCPU_RIP));
+	else if (e->exc.vector != X86_EXC_GP)
+		handle_unknown(v, e);
+	else if (!gp_intercept(v, e))
+		handle_shutdown(v, e);
 }
 
 static const exit_handler exit_handlers[VMEXIT_KIND_COUNT] = {

@@ -8,6 +8,7 @@
 #include "lapic.h"
 #include "msr.h"
 #include "ptbuild.h"
+#include "trace.h"
 #include "../lib/console.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
@@ -232,6 +233,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		log_watchdog(v, &g);
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);
+	trace_start(v, g.cfg->trace);
 
 	while (v->stop == STOP_NONE) {
 		if (v->ops->run(v, &ex)) {
@@ -245,6 +247,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		v->total_exits++;
 		exit_dispatch(v, &ex);
 	}
+	trace_stop(v);
 	if (g.line_len) {
 		g.line[g.line_len] = 0;
 		log_line("[%s] %s", g.name, g.line);

@@ -27,7 +27,7 @@ int gva_translate(const struct gva_regs *r, u64 la, gva_read_fn read, void *ctx,
  * MOV to CR0, CR3 or CR4 that loads them #GP. */
 int gva_pae_pdptes(u64 cr3, u8 phys_bits, gva_read_fn read, void *ctx, u64 pdpte[4]);
 
-/* The gva_read_fn for the guest's own memory (hv/lapic.c). */
+/* The gva_read_fn for the guest's own memory (hv/fetch.c). */
 int guest_read_entry(gpa_t gpa, unsigned size, u64 *val, void *ctx);
 
 #endif

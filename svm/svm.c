@@ -141,10 +141,13 @@ static int svm_vcpu_create(struct vcpu *v)
 	 * not intercepted: they work in the guest as on the bare CPU. */
 	cpuid_controls = CPUID_CTL_RDTSCP | CPUID_CTL_INVPCID | CPUID_CTL_XSAVES |
 			 CPUID_CTL_USER_WAIT;
-	/* Machine checks in the guest exit, so that Keel logs them before
+	/* 15.5: VMRUN, VMLOAD and VMSAVE check rAX (and the SVM instructions
+	 * CPL) before their intercept and raise #GP, where a CPU without
+	 * SVM raises #UD: hv/gp.c tells the two apart (docs/performance.md).
+	 * Machine checks in the guest exit too, so that Keel logs them before
 	 * handing them back (hv/mce.c; APM 15.12: the host must take an
 	 * intercepted #MC itself). */
-	c->intercept_exceptions = 1u << X86_EXC_MC;
+	c->intercept_exceptions = (1u << X86_EXC_GP) | (1u << X86_EXC_MC);
 	c->iopm_base_pa = iopm;
 	c->msrpm_base_pa = msrpm;
 	c->guest_asid = SVM_ASID_GUEST;

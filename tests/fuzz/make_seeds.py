@@ -49,6 +49,11 @@ def config_seeds():
         "bad-quote.cfg": b'entry "x\n',
         "watchdog.cfg": b'entry W\n guest flat file=S.BIN load=0x10000 watchdog=5\n'
                         b' guest linux kernel=BZ watchdog="3600"\n guest bios partition=1 watchdog=0\n',
+        "trace.cfg": b'timeout 0\nentry T\n guest multiboot file=K.ELF trace=64\n'
+                     b' guest flat file=T.BIN load=0x10000 mode=real trace=0x10\n',
+        "empty-cmdline.cfg": b'entry "none"\n guest linux kernel=BZIMAGE cmdline=""\n'
+                             b' guest multiboot file=M.ELF cmdline=\n guest bios partition=2\n'
+                             b' guest bios image=FDOS.IMG console=serial\n',
     }
     for k, v in extra.items():
         (d / k).write_bytes(v)
