@@ -172,12 +172,24 @@ debug-bochs: deps
 
 # QEMU with KVM and -cpu host (nested virtualization): tools/run-kvm.sh
 # checks /dev/kvm, the vendor and the nested parameter first (docs/kvm.md).
+# CHECK=1 boots the self-check guest alone (build/selfcheck.img): one
+# screen of PASS/FAIL/SKIP lines about the CPU Keel shows its guests.
+RUN_KVM_IMG := $(if $(CHECK),$(BUILD)/selfcheck.img,$(BUILD)/disk.img)
 run-kvm: deps
 	$(Q)tools/run-kvm.sh --check
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(RUN_KVM_IMG)
 	@echo "make run-kvm: QEMU with KVM (-cpu host); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
-	-$(Q)tools/run-kvm.sh $(BUILD)/disk.img
+	-$(Q)tools/run-kvm.sh $(RUN_KVM_IMG)
 endif
+
+# The self-check image: build/disk.img with one entry that runs
+# tests/guests/selfcheck.asm, a Multiboot kernel, at once.
+SELFCHECK_CFG := timeout 0\nentry "Keel self-check (make run-kvm CHECK=1)"\n  guest multiboot file=SELFCHK.ELF\n  after poweroff\n
+$(BUILD)/selfcheck.img: $(BUILD)/disk.img $(BUILD)/guests/selfcheck.bin
+	$(Q)cp --sparse=always $(BUILD)/disk.img $@
+	$(Q)printf '$(SELFCHECK_CFG)' | MTOOLS_SKIP_CHECK=1 mcopy -o -i $@@@$$(($(PART1_LBA) * 512)) - ::KEEL.CFG
+	$(Q)MTOOLS_SKIP_CHECK=1 mcopy -o -i $@@@$$(($(PART1_LBA) * 512)) $(BUILD)/guests/selfcheck.bin ::SELFCHK.ELF
+	@echo "built $@ (the self-check guest alone)"
 
 # Write the image to a removable disk (docs/hardware.md); DEV stays quoted
 # so that an empty DEV is refused rather than shifting the arguments.
@@ -202,6 +214,7 @@ UNIT_SRCS_format := lib/format.c
 UNIT_SRCS_memmap := lib/memmap.c
 UNIT_SRCS_multiboot := lib/multiboot.c lib/memmap.c
 UNIT_SRCS_cpuid := hv/cpuid.c hv/vmexit.c
+UNIT_SRCS_msr := hv/msr_policy.c
 UNIT_SRCS_vmcb_check := svm/vmcb_check.c
 UNIT_SRCS_svm_exit := svm/exit.c hv/vmexit.c
 UNIT_SRCS_ptbuild := hv/ptbuild.c npt/npt.c ept/ept.c

@@ -6,6 +6,7 @@
 #include "gpmap.h"
 #include "guest.h"
 #include "lapic.h"
+#include "msr.h"
 #include "ptbuild.h"
 #include "trace.h"
 #include "../lib/console.h"
@@ -192,6 +193,18 @@ static void log_exits(const struct vcpu *v)
 	log_line("exits %s", buf);
 }
 
+static void log_watchdog(const struct vcpu *v, const struct guest *g)
+{
+	if (v->watchdog)
+		log_line("guest %d \"%s\" watchdog=%u s: stopped after that long with interrupts "
+			 "off and no exit (TSC %llu kHz)", g->index, g->name, v->watchdog,
+			 (unsigned long long)(tsc_hz() / 1000));
+	else
+		log_line("guest %d \"%s\" watchdog=%u s not available: the %s backend has no "
+			 "preemption timer; the guest runs without one", g->index, g->name,
+			 g->cfg->watchdog, v->ops->name);
+}
+
 /* Runs one guest to its stop; returns how it stopped. */
 static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int i)
 {
@@ -213,7 +226,11 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->total_exits = 0;
 	memset(v->exits, 0, sizeof(v->exits));
 	rom_copy_refresh();
+	msr_guest_reset(v);
+	st.watchdog = g.cfg->watchdog;
 	v->ops->vcpu_reset(v, &st);
+	if (st.watchdog)
+		log_watchdog(v, &g);
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);
 	trace_start(v, g.cfg->trace);

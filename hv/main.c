@@ -82,6 +82,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 		fatal("entered with magic 0x%llx: not started by Keel's stage 2",
 		      (unsigned long long)magic);
 	trap_init();
+	hv_cpu_init();
 	bootinfo_read(info_pa, region_base, region_size);
 	mem_init(region_base, region_size, boot_info.used_end);
 	paging_init();
