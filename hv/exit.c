@@ -6,6 +6,7 @@
 #include "guest.h"
 #include "lapic.h"
 #include "x86.h"
+#include "../iommu/iommu.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
@@ -392,8 +393,8 @@ static void handle_npf(struct vcpu *v, const struct vmexit *e)
 	if (lapic_npf(v, e))
 		return;
 	log_line("guest %s at 0x%llx (%s) rip=0x%llx: stopped",
-		 e->npf.exec ? "fetch" : e->npf.write ? "write" : "read",
-		 (unsigned long long)gpa, keel ? "Keel's region" : "no memory there",
+		 e->npf.exec ? "fetch" : e->npf.write ? "write" : "read", (unsigned long long)gpa,
+		 keel ? "Keel's region" : iommu_registers(gpa) ? "IOMMU registers" : "no memory there",
 		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP));
 	guest_stop(v, STOP_FAULT, gpa);
 }

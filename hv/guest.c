@@ -7,6 +7,7 @@
 #include "guest.h"
 #include "lapic.h"
 #include "ptbuild.h"
+#include "../iommu/iommu.h"
 #include "../lib/console.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
@@ -117,7 +118,10 @@ int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8
 			    ranges, GUEST_MAP_MAX);
 
 	/* The APIC page and the ROM's last page on 4 KiB leaves of their
-	 * own: APIC writes go through hv/lapic.c, the ROM page is a copy. */
+	 * own: APIC writes go through hv/lapic.c, the ROM page is a copy.
+	 * The IOMMUs' registers are Keel's: not mapped at all. */
+	if (n >= 0)
+		n = iommu_close_registers(ranges, n, GUEST_MAP_MAX);
 	if (n >= 0)
 		n = gpmap_isolate_page(ranges, n, GUEST_MAP_MAX, lapic_page());
 	if (n >= 0)
@@ -227,7 +231,9 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		v->exits[ex.kind]++;
 		v->total_exits++;
 		exit_dispatch(v, &ex);
+		iommu_poll();
 	}
+	iommu_guest_done();
 	if (g.line_len) {
 		g.line[g.line_len] = 0;
 		log_line("[%s] %s", g.name, g.line);
