@@ -82,11 +82,22 @@ static void handle_hlt(struct vcpu *v, const struct vmexit *e)
 {
 	int vector;
 
-	advance(v, e);
 	if (!v->ops->interrupts_enabled(v)) {
+		/* Only an NMI, SMI or INIT could end this halt. An SMI the guest
+		 * raised just before may still be pending: SeaBIOS on q35 changes
+		 * CPU mode through SMM (OUT to port B2h, then HLT until the SMI
+		 * arrives), and under SVM the HLT intercept can win the race. So
+		 * the HLT runs once more, where a pending SMI comes first; a
+		 * second exit from it in a row stops the guest. */
+		if (v->hlt_retry != v->total_exits) {
+			v->hlt_retry = v->total_exits + 1;
+			return;
+		}
+		advance(v, e);
 		guest_stop(v, STOP_HLT, 0);
 		return;
 	}
+	advance(v, e);
 	/* The vector is whatever the guest programmed its PIC or APIC with
 	 * (a real-mode guest's PIC uses 8-15). An NMI is left to arrive again
 	 * in the guest. */

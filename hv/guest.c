@@ -212,6 +212,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->stop = STOP_NONE;
 	v->kbc_command = 0;
 	v->stuck_periods = 0;
+	v->hlt_retry = 0;
 	v->ipi_refused = false;
 	v->total_exits = 0;
 	memset(v->exits, 0, sizeof(v->exits));

@@ -103,6 +103,7 @@ struct vcpu {
 	bool halted;                          /* waiting in HLT for an interrupt */
 	u8 kbc_command;                       /* the guest's last keyboard-controller command */
 	unsigned stuck_periods;               /* watchdog periods in a row with interrupts off */
+	u64 hlt_retry;                        /* exit count of a HLT with IF=0 run once more */
 	bool ipi_refused;                     /* an IPI to other CPUs was refused (and logged) */
 };
 
