@@ -113,10 +113,11 @@ void amdvi_decode_event(const u64 *ev, struct iommu_fault *f)
 {
 	unsigned code = AMDVI_EVENT_CODE(ev[0]);
 
-	f->bdf = AMDVI_EVENT_DEVID(ev[0]);
-	f->addr = ev[1];
-	f->write = ev[0] & AMDVI_EVENT_RW;
-	f->what = NULL;
+	*f = (struct iommu_fault){
+		.bdf = AMDVI_EVENT_DEVID(ev[0]),
+		.addr = ev[1],
+		.write = ev[0] & AMDVI_EVENT_RW,
+	};
 	if (code == AMDVI_EVENT_IO_PAGE_FAULT && (ev[0] & AMDVI_EVENT_I))
 		f->what = "amd-vi: blocked interrupt request";
 	else if (code != AMDVI_EVENT_IO_PAGE_FAULT)

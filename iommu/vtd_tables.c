@@ -85,10 +85,11 @@ void vtd_decode_fault(u64 lo, u64 hi, struct iommu_fault *f)
 {
 	unsigned fr = VTD_FRCD_FR(hi);
 
-	f->bdf = VTD_FRCD_SID(hi);
-	f->addr = lo & ~0xFFFull;
-	f->write = !(hi & VTD_FRCD_T);
-	f->what = NULL;
+	*f = (struct iommu_fault){
+		.bdf = VTD_FRCD_SID(hi),
+		.addr = lo & ~0xFFFull,
+		.write = !(hi & VTD_FRCD_T),
+	};
 	if (fr != 0x4 && fr != 0x5 && fr != 0x6)
 		f->what = fr < sizeof(reasons) / sizeof(reasons[0]) && reasons[fr] ? reasons[fr]
 										 : "vt-d: fault";
