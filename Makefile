@@ -208,8 +208,11 @@ UNIT_SRCS_bzimage := guest/bzimage.c lib/memmap.c lib/format.c
 UNIT_SRCS_vmx_controls := vmx/controls.c
 UNIT_SRCS_vmx_errors := vmx/vminsn_error.c
 UNIT_SRCS_vmx_guest_check := vmx/guest_check.c vmx/controls.c
+UNIT_SRCS_acpi_iommu := iommu/acpi_iommu.c
+UNIT_SRCS_iommu_tables := iommu/vtd_tables.c iommu/amdvi_tables.c iommu/dmamap.c hv/ptbuild.c \
+	hv/gpmap.c lib/memmap.c
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] guest/*.[ch]) Makefile
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] iommu/*.[ch] guest/*.[ch]) Makefile
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< $(UNIT_SRCS_$*) -lcmocka -o $@
 
