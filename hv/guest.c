@@ -83,18 +83,6 @@ void guest_identity_map(gpa_t base)
 		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
 }
 
-static hpa_t pt_page_alloc(void *ctx)
-{
-	(void)ctx;
-	return page_alloc();
-}
-
-static void *pt_page_ptr(hpa_t pa, void *ctx)
-{
-	(void)ctx;
-	return phys_to_virt(pa);
-}
-
 /* The guest's view of the BIOS ROM's last page: a copy in Keel's region
  * whose reset vector (F000:FFF0) holds the hypercall instruction, so that
  * a jump there (DOS's warm reboot) comes to Keel as a reset request
@@ -129,7 +117,7 @@ int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8
 	if (!rom_copy)
 		rom_copy = page_alloc();
 	memcpy(rom_hypercall, hypercall, sizeof(rom_hypercall));
-	if (n < 0 || !rom_copy || pt_init(b, fmt, pt_page_alloc, pt_page_ptr, NULL) ||
+	if (n < 0 || !rom_copy || pt_init(b, fmt, heap_table_alloc, heap_table_ptr, NULL) ||
 	    pt_map_ranges(b, ranges, n) || pt_set_page(b, lapic_page(), lapic_page(), false) ||
 	    pt_set_page(b, RESET_VECTOR_PAGE, rom_copy, true))
 		return -1;

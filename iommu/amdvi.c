@@ -172,7 +172,7 @@ static int amdvi_enable(int i, struct iommu_unit *u, const struct pt_builder *pt
 		  AMDVI_CTRL_COMWAIT_INT_EN | AMDVI_CTRL_CMD_BUF_EN | AMDVI_CTRL_PPR_LOG_EN |
 		  AMDVI_CTRL_GT_EN | AMDVI_CTRL_GA_EN);
 	mmio_write64(base + AMDVI_CONTROL, ctrl);
-	if (iommu_wait64(base + AMDVI_STATUS, AMDVI_STATUS_CMD_RUN | AMDVI_STATUS_EVENT_RUN, 0)) {
+	if (iommu_wait(base + AMDVI_STATUS, 8, AMDVI_STATUS_CMD_RUN | AMDVI_STATUS_EVENT_RUN, 0)) {
 		*why = "its command buffer or event log does not stop";
 		return -1;
 	}
@@ -251,7 +251,7 @@ static unsigned amdvi_poll(int i, struct iommu_unit *u, iommu_report_fn report)
 		lost = 1;
 		ctrl = mmio_read64(base + AMDVI_CONTROL);
 		mmio_write64(base + AMDVI_CONTROL, ctrl & ~AMDVI_CTRL_EVENT_LOG_EN);
-		iommu_wait64(base + AMDVI_STATUS, AMDVI_STATUS_EVENT_RUN, 0);
+		iommu_wait(base + AMDVI_STATUS, 8, AMDVI_STATUS_EVENT_RUN, 0);
 		mmio_write64(base + AMDVI_STATUS, AMDVI_STATUS_EVENT_OVERFLOW);
 		mmio_write64(base + AMDVI_EVENT_LOG_HEAD, 0);
 		mmio_write64(base + AMDVI_EVENT_LOG_TAIL, 0);

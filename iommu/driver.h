@@ -65,11 +65,10 @@ static inline void mmio_write64(u64 a, u64 v)
 	*(volatile u64 *)(uintptr_t)a = v;
 }
 
-/* Spins until (read32(reg) & mask) == want, for about a second
- * (IOMMU_SPIN port 80h writes of about a microsecond); 0, or -1 when the
- * unit never got there. */
+/* Spins until (the bytes-wide register at reg & mask) == want, for
+ * about a second (IOMMU_SPIN port 80h writes of about a microsecond); 0,
+ * or -1 when the unit never got there. */
 #define IOMMU_SPIN 1000000
-int iommu_wait32(u64 reg, u32 mask, u32 want);
-int iommu_wait64(u64 reg, u64 mask, u64 want);
+int iommu_wait(u64 reg, unsigned bytes, u64 mask, u64 want);
 
 #endif

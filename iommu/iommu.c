@@ -32,36 +32,17 @@ static bool on;			/* translation is on in every unit */
 static u64 last_poll;
 static unsigned logged, unlogged, lost;
 
-int iommu_wait32(u64 reg, u32 mask, u32 want)
+int iommu_wait(u64 reg, unsigned bytes, u64 mask, u64 want)
 {
-	for (int spin = 0; (mmio_read32(reg) & mask) != want; spin++) {
+	for (int spin = 0;; spin++) {
+		u64 v = bytes == 8 ? mmio_read64(reg) : mmio_read32(reg);
+
+		if ((v & mask) == want)
+			return 0;
 		if (spin > IOMMU_SPIN)
 			return -1;
 		io_delay();
 	}
-	return 0;
-}
-
-int iommu_wait64(u64 reg, u64 mask, u64 want)
-{
-	for (int spin = 0; (mmio_read64(reg) & mask) != want; spin++) {
-		if (spin > IOMMU_SPIN)
-			return -1;
-		io_delay();
-	}
-	return 0;
-}
-
-static hpa_t table_alloc(void *ctx)
-{
-	(void)ctx;
-	return page_alloc();
-}
-
-static void *table_ptr(hpa_t pa, void *ctx)
-{
-	(void)ctx;
-	return phys_to_virt(pa);
 }
 
 bool iommu_registers(u64 gpa)
@@ -105,7 +86,7 @@ static bool build_and_enable(struct pt_builder *pt)
 	if (i == acpi.nunits) {
 		n = dmamap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
 				 limit, &acpi, ranges, DMA_MAP_MAX, &refused);
-		if (n < 0 || pt_init(pt, &narrowed, table_alloc, table_ptr, NULL) ||
+		if (n < 0 || pt_init(pt, &narrowed, heap_table_alloc, heap_table_ptr, NULL) ||
 		    pt_map_ranges(pt, ranges, n)) {
 			log_line("iommu: %s: out of memory or map entries building the tables: "
 				 "device DMA can reach Keel's region", drv->name);

@@ -22,8 +22,8 @@ static int vtd_command(u64 base, u32 bit, bool on, bool oneshot)
 
 	mmio_write32(base + VTD_GCMD_REG, on ? sts | bit : sts & ~bit);
 	if (oneshot && bit == VTD_GCMD_WBF)
-		return iommu_wait32(base + VTD_GSTS_REG, bit, 0);
-	return iommu_wait32(base + VTD_GSTS_REG, bit, on ? bit : 0);
+		return iommu_wait(base + VTD_GSTS_REG, 4, bit, 0);
+	return iommu_wait(base + VTD_GSTS_REG, 4, bit, on ? bit : 0);
 }
 
 /* Prefers 4-level tables (48-bit), then 3-level (39-bit, the root of the
@@ -130,14 +130,14 @@ static int vtd_enable(int i, struct iommu_unit *u, const struct pt_builder *pt,
 		return -1;
 	}
 	mmio_write64(base + VTD_CCMD_REG, VTD_CCMD_ICC | VTD_CCMD_GLOBAL);
-	if (iommu_wait64(base + VTD_CCMD_REG, VTD_CCMD_ICC, 0)) {
+	if (iommu_wait(base + VTD_CCMD_REG, 8, VTD_CCMD_ICC, 0)) {
 		*why = "its context-cache invalidation does not finish";
 		return -1;
 	}
 	mmio_write64(iotlb, VTD_IOTLB_IVT | VTD_IOTLB_GLOBAL |
 			    (v->cap & VTD_CAP_DRD ? VTD_IOTLB_DR : 0) |
 			    (v->cap & VTD_CAP_DWD ? VTD_IOTLB_DW : 0));
-	if (iommu_wait64(iotlb, VTD_IOTLB_IVT, 0)) {
+	if (iommu_wait(iotlb, 8, VTD_IOTLB_IVT, 0)) {
 		*why = "its IOTLB invalidation does not finish";
 		return -1;
 	}
