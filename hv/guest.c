@@ -7,6 +7,7 @@
 #include "guest.h"
 #include "lapic.h"
 #include "ptbuild.h"
+#include "trace.h"
 #include "../iommu/iommu.h"
 #include "../lib/console.h"
 #include "../lib/format.h"
@@ -208,6 +209,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->ops->vcpu_reset(v, &st);
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);
+	trace_start(v, g.cfg->trace);
 
 	while (v->stop == STOP_NONE) {
 		if (v->ops->run(v, &ex)) {
@@ -222,6 +224,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		exit_dispatch(v, &ex);
 		iommu_poll();
 	}
+	trace_stop(v);
 	iommu_guest_done();
 	if (g.line_len) {
 		g.line[g.line_len] = 0;
