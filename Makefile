@@ -42,7 +42,7 @@ endif
 LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c lib/multiboot.c
 S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c $(LIB_SRCS)
 S2_ASM := stage2/entry.asm stage2/longmode.asm
-HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c guest/*.c) $(LIB_SRCS)
+HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c iommu/*.c guest/*.c) $(LIB_SRCS)
 HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
 # The BIOS shim (guest/bios_shim.asm, a 16-bit flat binary) is embedded by
 # guest/shim_blob.asm; guest/keelnext.asm is a DOS program, not linked.
@@ -227,8 +227,11 @@ UNIT_SRCS_bzimage := guest/bzimage.c lib/memmap.c lib/format.c
 UNIT_SRCS_vmx_controls := vmx/controls.c
 UNIT_SRCS_vmx_errors := vmx/vminsn_error.c
 UNIT_SRCS_vmx_guest_check := vmx/guest_check.c vmx/controls.c
+UNIT_SRCS_acpi_iommu := iommu/acpi_iommu.c
+UNIT_SRCS_iommu_tables := iommu/vtd_tables.c iommu/amdvi_tables.c iommu/dmamap.c hv/ptbuild.c \
+	hv/gpmap.c lib/memmap.c
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] guest/*.[ch]) Makefile
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] iommu/*.[ch] guest/*.[ch]) Makefile
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< $(UNIT_SRCS_$*) -lcmocka -o $@
 

@@ -10,6 +10,7 @@
 #include "mce.h"
 #include "msr.h"
 #include "x86.h"
+#include "../iommu/iommu.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
@@ -94,16 +95,29 @@ static void handle_hlt(struct vcpu *v, const struct vmexit *e)
 {
 	int vector;
 
-	advance(v, e);
-	/* Single-stepping: the #DB that advance() left pending ends the HLT
+	/* Single-stepping: the #DB that advance() leaves pending ends the HLT
 	 * at once, as a pending event wakes a halted CPU, even with
 	 * interrupts off. */
-	if (vcpu_get_reg(v, VCPU_RFLAGS) & X86_RFLAGS_TF)
+	if (vcpu_get_reg(v, VCPU_RFLAGS) & X86_RFLAGS_TF) {
+		advance(v, e);
 		return;
+	}
 	if (!v->ops->interrupts_enabled(v)) {
+		/* Only an NMI, SMI or INIT could end this halt. An SMI the guest
+		 * raised just before may still be pending: SeaBIOS on q35 changes
+		 * CPU mode through SMM (OUT to port B2h, then HLT until the SMI
+		 * arrives), and under SVM the HLT intercept can win the race. So
+		 * the HLT runs once more, where a pending SMI comes first; a
+		 * second exit from it in a row stops the guest. */
+		if (v->hlt_retry != v->total_exits) {
+			v->hlt_retry = v->total_exits + 1;
+			return;
+		}
+		advance(v, e);
 		guest_stop(v, STOP_HLT, 0);
 		return;
 	}
+	advance(v, e);
 	/* The vector is whatever the guest programmed its PIC or APIC with
 	 * (a real-mode guest's PIC uses 8-15). An NMI is left to arrive again
 	 * in the guest. */
@@ -305,8 +319,8 @@ static void handle_npf(struct vcpu *v, const struct vmexit *e)
 	if (lapic_npf(v, e))
 		return;
 	log_line("guest %s at 0x%llx (%s) rip=0x%llx: stopped",
-		 e->npf.exec ? "fetch" : e->npf.write ? "write" : "read",
-		 (unsigned long long)gpa, keel ? "Keel's region" : "no memory there",
+		 e->npf.exec ? "fetch" : e->npf.write ? "write" : "read", (unsigned long long)gpa,
+		 keel ? "Keel's region" : iommu_registers(gpa) ? "IOMMU registers" : "no memory there",
 		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP));
 	guest_stop(v, STOP_FAULT, gpa);
 }

@@ -40,6 +40,9 @@ hpa_t page_alloc(void);
 /* n contiguous zeroed pages, aligned to align bytes, or 0. */
 hpa_t pages_alloc(unsigned n, u64 align);
 u64 pages_free(void);
+/* hv/ptbuild.c's callbacks for tables on Keel's heap (EPT/NPT, IOMMU). */
+hpa_t heap_table_alloc(void *ctx);
+void *heap_table_ptr(hpa_t pa, void *ctx);
 void paging_init(void);
 
 /* Descriptor tables and exceptions (hv/trap.c). */

@@ -5,6 +5,7 @@
 #include "smp.h"
 #include "bootinfo.h"
 #include "guest.h"
+#include "../iommu/iommu.h"
 #include "../lib/config.h"
 #include "../lib/console.h"
 #include "../lib/io.h"
@@ -100,6 +101,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	if (!ops)
 		fatal("no %s backend in this build", ci.backend);
 	hide_and_park_aps(ops);
+	iommu_init();
 	e = parse_entry();
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
 		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));

@@ -114,6 +114,7 @@ struct vcpu {
 	u8 kbc_command;                       /* the guest's last keyboard-controller command */
 	unsigned watchdog;                    /* seconds the backend armed (0: no watchdog) */
 	unsigned stuck_periods;               /* watchdog seconds in a row with interrupts off */
+	u64 hlt_retry;                        /* exit count of a HLT with IF=0 run once more */
 	bool ipi_refused;                     /* an IPI to other CPUs was refused (and logged) */
 	struct vcpu_msrs msrs;                /* the guest's copies of MSRs Keel emulates (hv/msr.c) */
 };

@@ -258,6 +258,11 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 		log_line("vmcb check failed before VMRUN: %s", rule);
 		return -1;
 	}
+	/* An SMI taken in the guest returns through RSM with the EFER its
+	 * handler left in SMRAM: SeaBIOS on q35 switches modes that way
+	 * (call32 through SMM) and clears SVME, which VMRUN requires
+	 * (docs/emulators.md). */
+	s->vmcb->save.efer |= EFER_SVME;
 	svm_vmrun(&v->gprs, s->vmcb_pa, s->host_vmcb_pa);
 	s->vmcb->control.tlb_control = 0;
 	svm_decode_exit(s->vmcb, has_nrips, e);
