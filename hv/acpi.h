@@ -1,5 +1,6 @@
 /* The firmware's ACPI tables, as far as Keel reads them: the FADT for
- * power-off and the MADT for the CPUs (and a guest's view of them). */
+ * power-off, the MADT for the CPUs (and a guest's view of them), the DMAR
+ * and IVRS that describe the IOMMUs (iommu/), which guests do not see. */
 #ifndef KEEL_ACPI_H
 #define KEEL_ACPI_H
 
@@ -26,6 +27,11 @@ int acpi_madt_cpus(u32 bsp_apic_id, u32 *ids, int max);
  * acpi_madt_restore() gives back the firmware's flags. */
 void acpi_madt_show(const u32 *ids, u32 n);
 void acpi_madt_restore(void);
+
+/* Removes every entry naming a table with this signature from the RSDT
+ * and the XSDT (fixing their lengths and checksums), so that a guest
+ * reading ACPI does not find the table. Returns how many it removed. */
+int acpi_hide_table(const char sig[4]);
 
 /* The FADT's PM1a and PM1b control ports (0 when absent), where an OS asks
  * for a sleep state -- S5 is power-off. Returns how many are set. */

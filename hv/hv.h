@@ -42,6 +42,9 @@ hpa_t page_alloc(void);
 /* n contiguous zeroed pages, aligned to align bytes, or 0. */
 hpa_t pages_alloc(unsigned n, u64 align);
 u64 pages_free(void);
+/* hv/ptbuild.c's callbacks for tables on Keel's heap (EPT/NPT, IOMMU). */
+hpa_t heap_table_alloc(void *ctx);
+void *heap_table_ptr(hpa_t pa, void *ctx);
 void paging_init(void);
 
 /* Descriptor tables and exceptions (hv/trap.c). */
@@ -54,6 +57,10 @@ int idle_wait(void);
 void idle_init(void);
 /* Interrupts off; halts until this CPU's attention word is set. */
 void halt_until_attention(void);
+
+/* The TSC's rate in Hz, measured once against the PIT (hv/tsc.c); 0
+ * when neither the PIT nor CPUID tells. */
+u64 tsc_hz(void);
 
 /* Power (hv/power.c). */
 void power_off(int code) __attribute__((noreturn));
@@ -68,6 +75,9 @@ struct cpu_info {
 	const char *problem;  /* why the CPU cannot host guests, or NULL */
 };
 void cpu_detect(struct cpu_info *ci);
+/* Keel's own CR4 on this CPU (the bootstrap CPU and each AP): #MC
+ * reported rather than a shutdown, XSETBV allowed. */
+void hv_cpu_init(void);
 
 /* Sets bit n of a permission map (I/O and MSR bitmaps, IOPM, MSRPM). */
 static inline void bitmap_set(u8 *map, u32 n)
@@ -91,5 +101,8 @@ static inline void wrmsr(u32 msr, u64 v)
 /* WRMSR of a value a guest chose: 0, or -1 when the CPU refused it with
  * #GP (hv/isr.asm; the fault is taken and undone in Keel). */
 int wrmsr_safe(u32 msr, u64 v);
+/* RDMSR into *v, or -1 when the CPU refused (#GP); XSETBV likewise. */
+int rdmsr_safe(u32 msr, u64 *v);
+int xsetbv_safe(u32 xcr, u64 v);
 
 #endif

@@ -31,6 +31,9 @@ void idle_init(void)
 	nmi_window_add(idle_halt, idle_halt_hlt, idle_halt_out);
 	nmi_window_add((const void *)halt_until_attention, halt_until_attention_hlt,
 		       (const void *)halt_until_attention);
+	/* A machine check or a debug trap is no interrupt to record. */
+	idle_idt[X86_EXC_MC] = idt_gate(trap_handler(X86_EXC_MC), 0);
+	idle_idt[X86_EXC_DB] = idt_gate(trap_handler(X86_EXC_DB), 0);
 }
 
 int idle_wait(void)

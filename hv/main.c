@@ -7,6 +7,7 @@
 #include "guest.h"
 #include "lapic.h"
 #include "percpu.h"
+#include "../iommu/iommu.h"
 #include "../lib/config.h"
 #include "../lib/console.h"
 #include "../lib/io.h"
@@ -97,6 +98,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	if (magic != HV_ENTRY_MAGIC)
 		fatal("entered with magic 0x%llx: not started by Keel's stage 2",
 		      (unsigned long long)magic);
+	hv_cpu_init();
 	idle_init();
 	bootinfo_read(info_pa, region_base, region_size);
 	mem_init(region_base, region_size, boot_info.used_end);
@@ -116,6 +118,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 		fatal("no %s backend in this build", ci.backend);
 	e = parse_entry();
 	cpus_start(ops);
+	iommu_init();
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
 		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));
 	guests_run(e);

@@ -96,6 +96,7 @@ static void __attribute__((noreturn, used)) ap_main(struct percpu *pc)
 	struct vcpu *v = &pc->vcpu;
 
 	percpu_load(pc);
+	hv_cpu_init();
 	v->ops = ap_ops;
 	if (ap_ops->init() || ap_ops->vcpu_create(v)) {
 		ap_state = AP_FAILED;

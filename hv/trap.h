@@ -46,6 +46,11 @@ void nmi_unblock(void);
 /* Stops every other CPU (an NMI each) before a FATAL line. */
 void nmi_halt_others(void);
 
+/* The entry of Keel's own handler for exception vector (0-31): the idle
+ * IDT and a parked AP's IDT point #MC (and #DB) there too, so that one
+ * function handles a machine check wherever the CPU is (hv/mce.h). */
+u64 trap_handler(int vector);
+
 static inline struct idt_gate idt_gate(u64 handler, u8 ist)
 {
 	return (struct idt_gate){

@@ -14,8 +14,11 @@
  * SIPI by mail, NMIs to inject) waits behind it. */
 #include "hv.h"
 #include "guest.h"
+#include "msr.h"
 #include "nmi.h"
 #include "percpu.h"
+#include "trace.h"
+#include "../iommu/iommu.h"
 #include "../lib/console.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
@@ -74,6 +77,7 @@ void vcpu_wait_for_sipi(struct vcpu *v)
 /* Out of the guest: what the guest left pending dies with it. */
 static void leave(struct vcpu *v)
 {
+	trace_stop(v);
 	v->nmi_pending = 0;
 	v->ops->flush_tlb(v);
 	if (v->cpu->index)
@@ -127,13 +131,17 @@ void vcpu_sipi(struct vcpu *v, u8 vector)
 		return;
 	}
 	vcpu_init_state(&st, vector);
+	st.watchdog = v->guest->cfg->watchdog;
 	v->kbc_command = 0;
 	v->stuck_periods = 0;
+	v->hlt_retry = 0;
 	v->line_len = 0;
 	v->stop = STOP_NONE;
 	v->lapic_ldr = 0;
 	v->lapic_dfr = 0xFFFFFFFFu;
+	msr_guest_reset(v);
 	v->ops->vcpu_reset(v, &st);
+	trace_join(v);
 	v->exits_at_sipi = waits_in_guest(v) ? exits_so_far(v) : 0;
 }
 
@@ -235,6 +243,9 @@ void vcpu_loop(struct vcpu *v)
 			continue;
 		}
 		v->exits[ex.kind]++;
+		v->total_exits++;
 		exit_dispatch(v, &ex);
+		if (pc->index == 0)	/* one CPU looks at the IOMMUs' fault logs */
+			iommu_poll();
 	}
 }

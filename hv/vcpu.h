@@ -6,6 +6,7 @@
 #include "../lib/types.h"
 #include "../lib/config.h"
 #include "vmexit.h"
+#include "msr.h"
 
 /* General registers the entry/exit stub saves and restores, in this order
  * (the stubs use these offsets; hv/gprs.inc and _Static_asserts check
@@ -39,6 +40,7 @@ struct guest_start {
 	u64 cr3;              /* long mode: the identity map the loader built */
 	u64 rflags;
 	struct guest_gprs gprs;
+	unsigned watchdog;    /* seconds, from the guest line (0: none) */
 };
 
 enum stop_reason {
@@ -77,7 +79,9 @@ struct hv_backend {
 	void (*apic_passthrough)(void);
 	/* This CPU's vCPU: VMCS or VMCB, on its own CPU. */
 	int (*vcpu_create)(struct vcpu *v);
-	/* Load the starting state of a new guest (or of an AP at its SIPI). */
+	/* Load the starting state of a new guest (or of an AP at its SIPI);
+	 * arm the watchdog it asks for (s->watchdog) where the CPU has one,
+	 * and say so in v->watchdog. */
 	void (*vcpu_reset)(struct vcpu *v, const struct guest_start *s);
 	/* Make v wait for a start-up IPI the way a real AP does after INIT:
 	 * VT-x enters the guest in the wait-for-SIPI activity state (INIT and
@@ -108,6 +112,13 @@ struct hv_backend {
 	/* This CPU's TLB entries for guest-physical and guest-linear
 	 * addresses (EPT/NPT and VPID/ASID), all forgotten: a guest ended. */
 	void (*flush_tlb)(struct vcpu *v);
+	/* PAE paging was set up by a control-register write Keel did: the
+	 * four PDPTEs the CPU would have loaded (NULL where the CPU reads
+	 * them from memory itself: SVM with nested paging, APM 15.25.10). */
+	void (*load_pdptes)(struct vcpu *v, const u64 pdpte[4]);
+	/* A debug trap for the guest that Keel took instead (hv/mce.c):
+	 * dr6 holds its DR6 bits (B0-B3, BS) to deliver as #DB. */
+	void (*debug_trap)(struct vcpu *v, u64 dr6);
 	/* Print guest state, host state and controls, in three blocks. */
 	void (*dump)(struct vcpu *v);
 	/* The bytes of the hypercall instruction (VMCALL or VMMCALL). */
@@ -141,10 +152,14 @@ struct vcpu {
 	u64 exits_at_sipi;                    /* VT-x: exits when it last started at a SIPI */
 	bool halted;                          /* waiting in HLT for an interrupt */
 	u8 kbc_command;                       /* the guest's last keyboard-controller command */
-	unsigned stuck_periods;               /* watchdog periods in a row with interrupts off */
+	unsigned watchdog;                    /* seconds the backend armed (0: no watchdog) */
+	unsigned stuck_periods;               /* watchdog seconds in a row with interrupts off */
+	u64 total_exits;                      /* since Keel started, every kind */
+	u64 hlt_retry;                        /* total_exits of a HLT with IF=0 run once more */
 	u32 lapic_ldr, lapic_dfr;             /* AMD-V: the guest's LDR and DFR (hv/lapic.c) */
 	char line[VCPU_LINE_MAX];             /* hypercall 1 output, until its newline */
 	int line_len;
+	struct vcpu_msrs msrs;                /* the guest's copies of MSRs Keel emulates (hv/msr.c) */
 };
 
 /* Every general register but RSP lives in v->gprs on both backends

@@ -291,16 +291,21 @@ def _read(path):
 
 
 def _run(result, proc, watcher, timeout, serial_input=None, send=None,
-         input_after=MENU_PROMPT, stop_at=None, on_poll=None):
-    """Polls until the emulator exits, STOP_AT appears in the log or the
-    time limit passes; sends SERIAL_INPUT (through SEND) once INPUT_AFTER
-    is in the log; calls ON_POLL(log text) at every poll."""
+         input_after=MENU_PROMPT, stop_at=None, serial_stop=None, on_poll=None):
+    """Polls until the emulator exits, STOP_AT appears in the log (or
+    SERIAL_STOP = (watcher, text) on COM1) or the time limit passes; sends
+    SERIAL_INPUT (through SEND) once INPUT_AFTER is in the log; calls
+    ON_POLL(log text) at every poll."""
     t0 = watcher.t0
     deadline = t0 + timeout
     while True:
         watcher.poll()
         if on_poll is not None:
             on_poll(watcher.text())
+        if serial_stop is not None:
+            serial_stop[0].poll()
+            if serial_stop[0].contains(serial_stop[1]):
+                stop_at = ""    # the same ending as a log line's
         if serial_input is not None and result.input_sent_at is None \
                 and watcher.contains(input_after):
             send(serial_input)
@@ -343,7 +348,7 @@ def _workdir(image, emulator):
 
 def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
              input_after=MENU_PROMPT, stop_at=None, extra=(), debug_exit=True,
-             monitor=None):
+             stop_at_serial=None, monitor=None):
     """Boots IMAGE under QEMU (TCG) and returns a Result.
 
     The run ends when Keel powers off (isa-debug-exit), on a reset or
@@ -351,6 +356,7 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
     has seen what it needs; status is then None) or, at the latest, after
     TIMEOUT seconds. SERIAL_INPUT (str or bytes) is typed on COM1 once
     INPUT_AFTER (the menu's last line by default) appears in the log.
+    STOP_AT_SERIAL ends the run the same way once COM1 has that text.
     MONITOR(log, command) is called at every poll with the log so far and
     a function that sends a command to QEMU's monitor (`nmi`, ...).
     """
@@ -406,6 +412,7 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
         try:
             _run(result, proc, _LogWatcher(log, t0), timeout, serial_input, send,
                  input_after, stop_at,
+                 stop_at_serial and (_LogWatcher(ser, t0), stop_at_serial),
                  None if monitor is None else (lambda text: monitor(text, command)))
         finally:
             _stop(proc)
