@@ -180,7 +180,7 @@ def test_guest_starts_its_aps_bochs(tmp_path, model, defines):
 
 def misbehaving_guests(region):
     """One guest per misbehaviour, each a guest of its own in one entry:
-    VMX/SVM instructions (4 x #UD, exit 0), a spin with interrupts off
+    VMX/SVM instructions (4 x #UD) and protected MSRs (2 x #GP, exit 0), a spin with interrupts off
     (the bootstrap CPU exits: the AP must be forced out), a read of Keel's
     region (a fault), a triple fault; then HELLO."""
     return [smp_guest("UD.ELF", AP_DOES=4), smp_guest("SPIN.ELF", AP_DOES=2),
@@ -194,6 +194,7 @@ def check_misbehaving(r, guests, region, triple=True):
     reason, code, block = stop_of(r, 1, ud)
     assert (reason, code) == ("exit-code", 0), r.describe()
     assert "keel: [UD.ELF] ap: 4 of 4 virtualization instructions raised #UD" in block, r.describe()
+    assert "keel: [UD.ELF] ap: 2 of 2 protected MSR accesses raised #GP" in block, r.describe()
     assert cpu_lines(block)[1]["virt-insn"] + cpu_lines(block)[1].get("exception", 0) >= 1 or \
         cpu_lines(block)[1]["exits"] > 0, r.describe()
     reason, code, block = stop_of(r, 2, spin)
@@ -224,7 +225,8 @@ def region_for(tmp_path, guests, runner):
 
 def test_ap_misbehaves_qemu(tmp_path):
     """What the hostile-guest tests show on the bootstrap CPU holds on an
-    AP (QEMU, AMD-V, two CPUs): VMX/SVM instructions raise #UD, Keel's
+    AP (QEMU, AMD-V, two CPUs): VMX/SVM instructions raise #UD, protected
+    MSRs #GP, Keel's
     region is a fault, a triple fault stops the guest, and an AP spinning
     with interrupts off is forced out of the guest when it ends. The next
     guest starts with the AP waiting again each time."""

@@ -32,7 +32,9 @@
 ;   AP_DOES=2   spin with interrupts off for good
 ;   AP_DOES=3   read Keel's region at REGION (-DREGION=...)
 ;   AP_DOES=4   run VMXOFF, VMLAUNCH, VMRUN and STGI, counting #UD:
-;               "ap: 4 of 4 virtualization instructions raised #UD"
+;               "ap: 4 of 4 virtualization instructions raised #UD"; then
+;               read IA32_VMX_BASIC and write VM_HSAVE_PA, counting #GP:
+;               "ap: 2 of 2 protected MSR accesses raised #GP"
 ;   AP_DOES=5   spin with interrupts on, making exits (CPUID) for good
 ;   AP_DOES=6   wait for an NMI, which the bootstrap CPU then sends each AP
 ;               through its ICR: "ap: APIC ID <hex> took 1 NMI"
@@ -636,6 +638,20 @@ ap_main:
 	call putdec
 	mov esi, msg_ud
 	call puts
+	; MSRs Keel refuses on every vendor: the VMX capability MSR and
+	; AMD's host save area (#GP, skipped by gp_handler)
+	mov ecx, 0x480			; IA32_VMX_BASIC
+	rdmsr
+	mov ecx, 0xC0010117		; VM_HSAVE_PA
+	xor eax, eax
+	xor edx, edx
+	wrmsr
+	mov esi, msg_ap
+	call puts
+	mov eax, [gp_count]
+	call putdec
+	mov esi, msg_gp
+	call puts
 	lock inc dword [ap_done]
 %elif AP_DOES == 5
 	sti
@@ -698,6 +714,12 @@ ud_handler:
 	add dword [esp], 3
 	iretd
 
+gp_handler:
+	add esp, 4			; the error code
+	lock inc dword [gp_count]
+	add dword [esp], 2		; RDMSR, WRMSR
+	iretd
+
 align 8
 ud_idt:
 	times 6 dq 0
@@ -705,11 +727,17 @@ ud_idt:
 	dw 0x08
 	dw 0x8E00
 	dw (ud_handler - $$ + 0x100000) >> 16
+	times 6 dq 0
+	dw (gp_handler - $$ + 0x100000) & 0xFFFF
+	dw 0x08
+	dw 0x8E00
+	dw (gp_handler - $$ + 0x100000) >> 16
 ud_idt_end:
 ud_idt_ptr:
 	dw ud_idt_end - ud_idt - 1
 	dd ud_idt
 ud_count:	dd 0
+gp_count:	dd 0
 %endif
 
 %if AP_DOES == 6
@@ -769,6 +797,7 @@ msg_round:	db " round ", 0
 msg_nl:		db 10, 0
 msg_region_read: db "ap: read Keel's region", 10, 0
 msg_ud:		db " of 4 virtualization instructions raised #UD", 10, 0
+msg_gp:		db " of 2 protected MSR accesses raised #GP", 10, 0
 hc_is_amd:	db 0
 
 align 4
