@@ -117,8 +117,9 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	if (!ops)
 		fatal("no %s backend in this build", ci.backend);
 	e = parse_entry();
-	cpus_start(ops);
+	/* Before the EPT/NPT is built: the IOMMUs' registers stay out of it. */
 	iommu_init();
+	cpus_start(ops);
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
 		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));
 	guests_run(e);
