@@ -79,7 +79,7 @@ static void leave(struct vcpu *v)
 {
 	trace_stop(v);
 	v->nmi_pending = 0;
-	v->ops->flush_tlb(v);
+	v->ops->left_guest(v);
 	if (v->cpu->index)
 		vcpu_wait_for_sipi(v);
 	__atomic_store_n(&v->state, VCPU_WAITING, __ATOMIC_RELEASE);

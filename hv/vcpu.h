@@ -109,9 +109,10 @@ struct hv_backend {
 	int (*wait_for_interrupt)(struct vcpu *v);
 	/* Is the guest able to take a maskable interrupt (RFLAGS.IF)? */
 	bool (*interrupts_enabled)(struct vcpu *v);
-	/* This CPU's TLB entries for guest-physical and guest-linear
-	 * addresses (EPT/NPT and VPID/ASID), all forgotten: a guest ended. */
-	void (*flush_tlb)(struct vcpu *v);
+	/* v left its guest: this CPU's TLB entries for guest-physical and
+	 * guest-linear addresses (EPT/NPT and VPID/ASID) are forgotten, and
+	 * Keel's own time begins (AMD-V: GIF set again, svm/svm.c). */
+	void (*left_guest)(struct vcpu *v);
 	/* PAE paging was set up by a control-register write Keel did: the
 	 * four PDPTEs the CPU would have loaded (NULL where the CPU reads
 	 * them from memory itself: SVM with nested paging, APM 15.25.10). */

@@ -256,10 +256,12 @@ static void svm_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 }
 
 /* At the next VMRUN this CPU forgets every ASID's translations (15.16.1):
- * the next guest must not see the last one's. */
-static void svm_flush_tlb(struct vcpu *v)
+ * the next guest must not see the last one's. Out of the guest for good,
+ * GIF is set: SMIs and NMIs come in again (svm_run()). */
+static void svm_left_guest(struct vcpu *v)
 {
 	to_svm(v)->vmcb->control.tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	__asm__ volatile("stgi" ::: "memory");
 }
 
 /* The IRET of the guest's NMI handler (intercepted while an NMI Keel
@@ -301,7 +303,8 @@ static void svm_off(void)
 static void svm_halt(struct vcpu *v)
 {
 	(void)v;
-	halt_until_attention();	/* GIF is set: an NMI wakes it */
+	__asm__ volatile("stgi" ::: "memory");	/* an NMI wakes it, SMIs come in */
+	halt_until_attention();
 }
 
 static void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
@@ -323,7 +326,8 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 		return RUN_FAILED;
 	}
 	/* GIF stays clear from the last look at this CPU's attention word to
-	 * VMRUN: an NMI meanwhile is held and exits right after VMRUN. */
+	 * VMRUN: an NMI meanwhile is held and exits right after VMRUN. (It
+	 * is clear already after an exit, see below.) */
 	__asm__ volatile("clgi" ::: "memory");
 	if (v->cpu->attention & ~ATTN_EVENT) {
 		__asm__ volatile("stgi" ::: "memory");
@@ -338,9 +342,19 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 	s->vmcb->save.efer |= EFER_SVME;
 	svm_vmrun(&v->gprs, s->vmcb_pa, s->host_vmcb_pa);
 	v->gprs.rax = s->vmcb->save.rax;
-	/* An NMI that exited (#VMEXIT(NMI) leaves it pending, 15.13.2) is
-	 * taken here by Keel's handler (hv/nmi.c), which counts it. */
-	__asm__ volatile("stgi" ::: "memory");
+	/* #VMEXIT clears GIF, and Keel keeps it clear while it handles the
+	 * exit, a few microseconds (15.17): an SMI the guest raised just
+	 * before is then taken in the guest's context at the next VMRUN, as
+	 * on the bare CPU. SeaBIOS on q35 switches modes through SMM (OUT to
+	 * port B2h, then HLT until the SMI arrives), and its SMI handler
+	 * looks at the state of the code that raised it. GIF is set while a
+	 * CPU waits (svm_halt, svm_wait_for_interrupt) and once it has left
+	 * its guest (svm_left_guest): no CPU holds SMIs for long. An NMI or
+	 * INIT that exited stays pending (15.13.2, 15.13.4): it is taken
+	 * here, the NMI by Keel's handler (hv/nmi.c), which counts it, an
+	 * INIT as #SX where VM_CR.R_INIT is set (hv/trap.c). */
+	if (s->vmcb->control.exitcode == SVM_EXIT_NMI || s->vmcb->control.exitcode == SVM_EXIT_INIT)
+		__asm__ volatile("stgi; clgi" ::: "memory");
 	s->vmcb->control.tlb_control = 0;
 	svm_decode_exit(s->vmcb, has_nrips, e);
 	if (e->kind == VMEXIT_MSR)
@@ -439,6 +453,7 @@ static bool svm_interrupts_enabled(struct vcpu *v)
  * CPU's or Keel's, ends the wait. */
 static int svm_wait_for_interrupt(struct vcpu *v)
 {
+	__asm__ volatile("stgi" ::: "memory");	/* no SMI waits while this CPU does */
 	if (!svm_interrupts_enabled(v)) {
 		halt_until_attention();
 		return -1;
@@ -502,7 +517,7 @@ const struct hv_backend svm_backend = {
 	.inject_exception = svm_inject_exception,
 	.inject_interrupt = svm_inject_interrupt,
 	.inject_nmi = svm_inject_nmi,
-	.flush_tlb = svm_flush_tlb,
+	.left_guest = svm_left_guest,
 	.wait_for_interrupt = svm_wait_for_interrupt,
 	.interrupts_enabled = svm_interrupts_enabled,
 	.debug_trap = svm_debug_trap,
