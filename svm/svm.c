@@ -3,8 +3,10 @@
  * nested page table all vCPUs share, NMIs intercepted (Keel's own force a
  * vCPU out; the guest's are injected back), and the backend operations
  * hv/ drives guests through (struct hv_backend). AMD APM vol. 2, chapter
- * 15. Keel runs with GIF set except around VMRUN (svm_run), so that NMIs
- * and SMIs reach a CPU that runs Keel (issue 15 item 11, docs/cpus.md). */
+ * 15. GIF is clear from a #VMEXIT until the exit is handled (an SMI the
+ * guest raised comes in the guest's context) and set whenever a CPU waits
+ * or has left its guest, so that NMIs and SMIs reach it (issue 15 item
+ * 11, docs/cpus.md; svm_run()). */
 #include "../hv/hv.h"
 #include "../hv/msr.h"
 #include "../hv/bootinfo.h"
@@ -448,9 +450,9 @@ static bool svm_interrupts_enabled(struct vcpu *v)
 	return to_svm(v)->vmcb->save.rflags & X86_RFLAGS_IF;
 }
 
-/* GIF is set outside svm_run: the host's HLT takes the interrupt. With
- * the guest's interrupts off (an AP halting for good) only an NMI, this
- * CPU's or Keel's, ends the wait. */
+/* GIF is set while the CPU waits: the host's HLT takes the interrupt.
+ * With the guest's interrupts off (an AP halting for good) only an NMI,
+ * this CPU's or Keel's, ends the wait. */
 static int svm_wait_for_interrupt(struct vcpu *v)
 {
 	__asm__ volatile("stgi" ::: "memory");	/* no SMI waits while this CPU does */
