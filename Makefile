@@ -39,10 +39,11 @@ ifdef DEBUG_ENTRY
 NASMFLAGS_HV += -DDEBUG_ENTRY=1
 endif
 
-LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c lib/multiboot.c
+LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c lib/multiboot.c \
+	lib/loader.c lib/menu.c
 S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c $(LIB_SRCS)
 S2_ASM := stage2/entry.asm stage2/longmode.asm
-HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c guest/*.c) $(LIB_SRCS)
+HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c guest/*.c) $(filter-out lib/loader.c lib/menu.c,$(LIB_SRCS))
 HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
 # The BIOS shim (guest/bios_shim.asm, a 16-bit flat binary) is embedded by
 # guest/shim_blob.asm; guest/keelnext.asm is a DOS program, not linked.
