@@ -117,17 +117,52 @@ $(BUILD)/KEEL.BIN: $(BUILD)/keel.elf tools/hvsum.py
 	$(Q)$(OBJCOPY) -O binary -R .bss $< $@
 	$(Q)$(PYTHON) tools/hvsum.py $@
 
+# --- the EFI loader (efi/, docs/handoff.md) ----------------------------------
+# A PE32+ application built from gnu-efi's headers and start-up code (Debian's
+# gnu-efi): a position-independent ELF shared object that crt0 relocates
+# itself (_relocate from libgnuefi.a), turned into PE32+ by objcopy's EFI
+# target. EFI calls use the Microsoft ABI (GNU_EFI_USE_MS_ABI); our own
+# code keeps the System V one.
+GNUEFI_INC := /usr/include/efi
+GNUEFI_LIB := /usr/lib
+EFI_SRCS := $(wildcard efi/*.c) $(filter-out lib/console.c,$(LIB_SRCS)) lib/console.c
+EFI_ASM := efi/enter.asm
+CFLAGS_EFI := $(filter-out -fno-pic -fno-pie,$(CFLAGS_COMMON)) -m64 -fpic -fshort-wchar \
+	-mno-red-zone -O2 -DGNU_EFI_USE_MS_ABI -I$(GNUEFI_INC) -I$(GNUEFI_INC)/x86_64
+EFI_OBJS := $(EFI_ASM:%.asm=$(BUILD)/efi/%.o) $(EFI_SRCS:%.c=$(BUILD)/efi/%.o)
+
+$(BUILD)/efi/%.o: %.c Makefile
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_EFI) -c $< -o $@
+
+$(BUILD)/efi/%.o: %.asm
+	@mkdir -p $(@D)
+	$(Q)$(NASM) -f elf64 $< -o $@
+
+$(BUILD)/efi/bootx64.so: $(EFI_OBJS)
+	$(Q)test -f $(GNUEFI_LIB)/crt0-efi-x86_64.o || \
+		{ echo "EFI loader: gnu-efi is missing (make deps, or apt-get install gnu-efi)" >&2; exit 1; }
+	$(Q)$(LD) -m elf_x86_64 -nostdlib -znocombreloc -z noexecstack -shared -Bsymbolic --no-undefined \
+		-T $(GNUEFI_LIB)/elf_x86_64_efi.lds $(GNUEFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) \
+		$(GNUEFI_LIB)/libgnuefi.a -o $@
+
+$(BUILD)/BOOTX64.EFI: $(BUILD)/efi/bootx64.so
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
 include disk.img.mk
 
 sizes: $(BUILD)/disk.img
 	@echo "MBR code bytes:   $$(stat -c %s $(BUILD)/boot/mbr-code.bin) of 440"
 	@echo "stage 2 bytes:    $$(stat -c %s $(BUILD)/stage2.bin) of $$(($(STAGE2_SECTORS) * 512))"
 	@echo "hypervisor bytes: $$(stat -c %s $(BUILD)/KEEL.BIN) (file), $$(($(HV_IMAGE_MAX_MIB) * 1048576)) max"
+	@echo "EFI loader bytes: $$(stat -c %s $(BUILD)/BOOTX64.EFI) (\\EFI\\BOOT\\BOOTX64.EFI on partition 1)"
 
 # --- set-up ---------------------------------------------------------------
 DEPS_PACKAGES := nasm gcc binutils make qemu-system-x86 bochs bochsbios vgabios \
 	bochs-term mtools dosfstools syslinux syslinux-common busybox-static cpio gzip \
-	python3 python3-pytest python3-pytest-xdist python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev
+	python3 python3-pytest python3-pytest-xdist python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev \
+	gnu-efi ovmf
 deps:
 	$(Q)tools/deps.sh $(DEPS_PACKAGES)
 

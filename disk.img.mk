@@ -1,7 +1,8 @@
 # The disk image layout, and nothing else (docs/disk.md):
 #   LBA 0          MBR (boot/mbr.asm) with a partition table of one entry
 #   LBA 1-2047     stage 2 (the MBR loads STAGE2_SECTORS of it)
-#   LBA 2048-...   partition 1, FAT16, type 0x0E: KEEL.CFG, KEEL.BIN, guest files
+#   LBA 2048-...   partition 1, FAT16, type 0x0E: KEEL.CFG, KEEL.BIN, guest files,
+#                  and \EFI\BOOT\BOOTX64.EFI, the way in on UEFI firmware
 # Users may add partitions of their own after partition 1.
 
 DISK_MIB := 128
@@ -60,11 +61,13 @@ $(BUILD)/KEEL.CFG: tools/mkcfg.sh disk.img.mk $(wildcard $(LINUX_BZIMAGE) $(LINU
 	$(Q)FREEDOS="$(FREEDOS_IMG)" LINUX="$(if $(wildcard $(LINUX_BZIMAGE)),$(wildcard $(LINUX_INITRD)))" \
 		tools/mkcfg.sh > $@
 
-$(BUILD)/part1.img: $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG $(foreach f,$(PART1_FILES),$(firstword $(subst :, ,$(f)))) disk.img.mk
+$(BUILD)/part1.img: $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG $(BUILD)/BOOTX64.EFI $(foreach f,$(PART1_FILES),$(firstword $(subst :, ,$(f)))) disk.img.mk
 	$(Q)rm -f $@
 	$(Q)mkfs.fat -F 16 -n KEEL -h $(PART1_LBA) -C $@ $$(($(PART1_SECTORS) / 2)) >/dev/null
 	$(Q)mcopy -i $@ $(BUILD)/KEEL.BIN ::KEEL.BIN
 	$(Q)mcopy -i $@ $(BUILD)/KEEL.CFG ::KEEL.CFG
+	$(Q)mmd -i $@ ::EFI ::EFI/BOOT
+	$(Q)mcopy -i $@ $(BUILD)/BOOTX64.EFI ::EFI/BOOT/BOOTX64.EFI
 	$(Q)for f in $(PART1_FILES); do mcopy -i $@ "$${f%%:*}" "::$${f##*:}"; done
 
 $(BUILD)/disk.img: $(BUILD)/boot/mbr.bin $(BUILD)/stage2.bin $(BUILD)/part1.img
