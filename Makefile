@@ -244,8 +244,11 @@ UNIT_SRCS_bzimage := guest/bzimage.c lib/memmap.c lib/format.c
 UNIT_SRCS_vmx_controls := vmx/controls.c
 UNIT_SRCS_vmx_errors := vmx/vminsn_error.c
 UNIT_SRCS_vmx_guest_check := vmx/guest_check.c vmx/controls.c
+UNIT_SRCS_efimap := efi/efimap.c lib/memmap.c
+UNIT_SRCS_loader := lib/loader.c lib/multiboot.c lib/memmap.c lib/format.c lib/config.c
+UNIT_SRCS_menu := lib/menu.c lib/format.c lib/config.c
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] guest/*.[ch]) Makefile
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] efi/efimap.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] guest/*.[ch]) Makefile
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< $(UNIT_SRCS_$*) -lcmocka -o $@
 

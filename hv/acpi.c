@@ -2,6 +2,7 @@
  * hiding the application processors in the MADT (5.2.12). */
 #include "hv.h"
 #include "acpi.h"
+#include "firmware.h"
 #include "../lib/string.h"
 
 #define BDA_EBDA_SEGMENT 0x40E
@@ -32,19 +33,34 @@ static const u8 *find_rsdp_in(u32 start, u32 len)
 	return NULL;
 }
 
-const struct acpi_header *acpi_find_table(const char sig[4])
+/* The RSDP the loader handed over (UEFI: from the EFI configuration
+ * table), else the BIOS areas' (ACPI 5.2.5.1: the EBDA's first KiB, then
+ * E0000h-FFFFFh). */
+hpa_t acpi_rsdp(void)
 {
 	u32 ebda = (u32)*(const u16 *)phys_to_virt(BDA_EBDA_SEGMENT) << 4;
 	const u8 *rsdp = NULL;
-	const struct acpi_header *root;
-	bool xsdt;
-	u32 n;
 
+	if (firmware.rsdp && firmware.rsdp < GiB(4) && checksum_ok(phys_to_virt(firmware.rsdp), 20))
+		return firmware.rsdp;
+	if (firmware.uefi)
+		return 0; /* no BIOS areas: what lies there is not the firmware's */
 	if (ebda >= 0x80000 && ebda < 0xA0000)
 		rsdp = find_rsdp_in(ebda, 1024);
 	if (!rsdp)
 		rsdp = find_rsdp_in(0xE0000, 0x20000);
-	if (!rsdp)
+	return rsdp ? virt_to_phys(rsdp) : 0;
+}
+
+const struct acpi_header *acpi_find_table(const char sig[4])
+{
+	hpa_t rsdp_pa = acpi_rsdp();
+	const u8 *rsdp = phys_to_virt(rsdp_pa);
+	const struct acpi_header *root;
+	bool xsdt;
+	u32 n;
+
+	if (!rsdp_pa)
 		return NULL;
 	xsdt = rsdp[15] >= 2 && *(const u64 *)(rsdp + 24) && *(const u64 *)(rsdp + 24) < GiB(4);
 	root = phys_to_virt(xsdt ? *(const u64 *)(rsdp + 24) : *(const u32 *)(rsdp + 16));

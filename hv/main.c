@@ -4,6 +4,7 @@
 #include "acpi.h"
 #include "smp.h"
 #include "bootinfo.h"
+#include "firmware.h"
 #include "guest.h"
 #include "../lib/config.h"
 #include "../lib/console.h"
@@ -70,7 +71,8 @@ static const struct cfg_entry *parse_entry(void)
 	return &entry_cfg.entries[0];
 }
 
-void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
+void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
+	     u64 boot_flags)
 {
 	const struct hv_backend *ops;
 	const struct cfg_entry *e;
@@ -86,6 +88,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	mem_init(region_base, region_size, boot_info.used_end);
 	paging_init();
 	report_memory();
+	firmware_init(rsdp, boot_flags);
 
 	cpu_detect(&ci);
 	log_line("cpu vendor=%s backend=%s",
@@ -100,6 +103,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 		fatal("no %s backend in this build", ci.backend);
 	hide_and_park_aps(ops);
 	e = parse_entry();
+	firmware_check_entry(e);
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
 		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));
 	guests_run(e, ops);
