@@ -22,8 +22,7 @@ void firmware_check_entry(const struct cfg_entry *e)
 		return;
 	for (int i = 0; i < e->nguests; i++)
 		if (e->guests[i].kind == CFG_GUEST_BIOS)
-			fatal("entry \"%s\", guest %d (KEEL.CFG line %d): BIOS guests need a legacy "
-			      "BIOS (CSM), and this machine booted Keel through UEFI; boot it in "
-			      "legacy (CSM) mode or choose an entry without `guest bios`",
-			      e->title, i + 1, e->guests[i].line);
+			fatal("entry \"%s\", guest %d: BIOS guests need a legacy BIOS (CSM), "
+			      "and this machine booted Keel through UEFI; boot it in legacy (CSM) "
+			      "mode or choose an entry without `guest bios`", e->title, i + 1);
 }

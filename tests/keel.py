@@ -43,6 +43,49 @@ BOCHS_VGABIOS = Path("/usr/share/vgabios/vgabios.bin")
 
 POLL = 0.05                     # seconds between looks at the log file
 
+# UEFI firmware for run_qemu(firmware="ovmf"): Debian's ovmf package. The
+# code is read-only; each run gets its own copy of the variable store.
+OVMF_DIR = Path("/usr/share/OVMF")
+OVMF_PAIRS = [("OVMF_CODE_4M.fd", "OVMF_VARS_4M.fd"), ("OVMF_CODE.fd", "OVMF_VARS.fd")]
+
+
+def ovmf_files():
+    """(code, vars) of Debian's OVMF, or None when it is not installed."""
+    for code, nvram in OVMF_PAIRS:
+        if (OVMF_DIR / code).exists() and (OVMF_DIR / nvram).exists():
+            return OVMF_DIR / code, OVMF_DIR / nvram
+    return None
+
+
+def firmware_args(firmware, work):
+    """QEMU options for FIRMWARE: [] for SeaBIOS (QEMU's default), the
+    OVMF flash pair for "ovmf" (skips the test when OVMF is missing)."""
+    if firmware in (None, "seabios"):
+        return []
+    if firmware != "ovmf":
+        raise ValueError(f"unknown firmware {firmware!r}")
+    files = ovmf_files()
+    if files is None:
+        import pytest
+        pytest.skip(f"OVMF is not installed in {OVMF_DIR} (apt-get install ovmf, or make deps)")
+    code, nvram = files
+    shutil.copyfile(nvram, work / "ovmf_vars.fd")
+    return ["-drive", f"if=pflash,format=raw,readonly=on,file={code}",
+            "-drive", f"if=pflash,format=raw,file={work / 'ovmf_vars.fd'}"]
+
+
+# How the disk is attached: IDE (the default) or as a USB stick, the only
+# disk, on an xHCI or EHCI controller.
+DISK_CONTROLLERS = {"usb-xhci": "qemu-xhci", "usb-ehci": "usb-ehci"}
+
+
+def disk_args(image, disk):
+    if disk == "ide":
+        return ["-drive", f"file={image},format=raw,if=ide"]
+    return ["-device", f"{DISK_CONTROLLERS[disk]},id=hc",
+            "-device", "usb-storage,bus=hc.0,drive=u,bootindex=1",
+            "-drive", f"if=none,id=u,file={image},format=raw"]
+
 
 # ---- disk images ---------------------------------------------------------
 
@@ -340,8 +383,13 @@ def _workdir(image, emulator):
 # ---- QEMU ----------------------------------------------------------------
 
 def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
-             input_after=MENU_PROMPT, stop_at=None, extra=(), debug_exit=True):
+             input_after=MENU_PROMPT, stop_at=None, extra=(), debug_exit=True,
+             firmware="seabios", disk="ide"):
     """Boots IMAGE under QEMU (TCG) and returns a Result.
+
+    FIRMWARE is "seabios" (QEMU's BIOS: the MBR and stage 2) or "ovmf"
+    (UEFI: \\EFI\\BOOT\\BOOTX64.EFI); DISK is "ide", "usb-xhci" or
+    "usb-ehci".
 
     The run ends when Keel powers off (isa-debug-exit), on a reset or
     triple fault (-no-reboot), when a log line contains STOP_AT (the test
@@ -365,12 +413,13 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
         sock = sock_dir / "com1"
         serial = ["-chardev", f"socket,id=com1,path={sock},server=on,wait=off,logfile={ser}",
                   "-serial", "chardev:com1"]
-    cmd = [QEMU, "-cpu", cpu, "-m", str(mem),
-           "-drive", f"file={image},format=raw,if=ide",
+    cmd = [QEMU, "-cpu", cpu, "-m", str(mem), *firmware_args(firmware, work),
+           *disk_args(image, disk),
            "-debugcon", f"file:{log}", *serial,
            *(["-device", "isa-debug-exit,iobase=0xf4,iosize=4"] if debug_exit else []),
            "-display", "none", "-no-reboot", "-nic", "none", *extra]
-    result = Result("qemu", cmd, work)
+    result = Result("qemu" if firmware in (None, "seabios") else f"qemu ({firmware})",
+                    cmd, work)
     conn = []
 
     def send(data):
