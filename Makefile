@@ -52,7 +52,7 @@ HV_ASM += guest/shim_blob.asm
 S2_OBJS := $(S2_ASM:%.asm=$(BUILD)/s2/%.o) $(S2_SRCS:%.c=$(BUILD)/s2/%.o)
 HV_OBJS := $(HV_ASM:%.asm=$(BUILD)/hv/%.o) $(HV_SRCS:%.c=$(BUILD)/hv/%.o)
 
-.PHONY: all deps run run-kvm run-bochs debug-bochs usb bench fuzz fuzz-long fuzz-guest test test-full unit integration integration-full clean sizes
+.PHONY: all deps run run-uefi run-kvm run-bochs debug-bochs usb bench fuzz fuzz-long fuzz-guest test test-full unit integration integration-full clean sizes
 all: $(BUILD)/disk.img
 
 # --- MBR ---------------------------------------------------------------
@@ -192,6 +192,23 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	@echo "make run: QEMU (SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
 	-$(Q)$(QEMU_RUN) -display none -serial mon:stdio
+
+# The same image on UEFI firmware: QEMU with Debian's OVMF, which boots
+# \EFI\BOOT\BOOTX64.EFI from partition 1; a fresh copy of OVMF's variable
+# store each run. BIOS guests need a legacy BIOS: under UEFI choose an
+# entry without one (Linux: type 3 at the menu).
+OVMF_CODE ?= $(firstword $(wildcard /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_CODE.fd))
+OVMF_VARS ?= $(subst CODE,VARS,$(OVMF_CODE))
+
+run-uefi: deps
+	$(Q)$(MAKE) --no-print-directory linux
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)test -n "$(OVMF_CODE)" || { echo "make run-uefi: OVMF is missing (apt-get install ovmf)" >&2; exit 1; }
+	$(Q)cp $(OVMF_VARS) $(BUILD)/ovmf_vars.fd
+	@echo "make run-uefi: QEMU with OVMF (UEFI, SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
+	@echo "make run-uefi: BIOS guests (FreeDOS) need a legacy BIOS: type 3 at the menu for Linux"
+	-$(Q)$(QEMU_RUN) -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
+		-drive if=pflash,format=raw,file=$(BUILD)/ovmf_vars.fd -display none -serial mon:stdio
 
 run-bochs: deps
 	$(Q)$(MAKE) --no-print-directory all
