@@ -380,3 +380,62 @@ def test_uefi_bochs_vmx_linux(tmp_path):
     img = make_image(tmp_path, cfg_text=cfg, files={"BZIMAGE": BZIMAGE, "INITRD": INITRD})
     r = boot_bochs(img, megs=1024, timeout=300, stop_at="keel: guest 1 \"BZIMAGE\" stop")
     assert_line(r, MARKER, where="serial")
+
+
+# ---- hostile guests that need no BIOS: stops, resets, the APs, the fuzz guest ------
+
+def test_uefi_faulting_guests_hand_over(tmp_path):
+    """A triple fault, HLT with interrupts off and a 0xCF9 reset stop their
+    guests with their own reasons under UEFI too; the last guest runs."""
+    s = test_security
+    guests = [s.TRIPLE, s.HLT_CLI, s.RESET_CF9, s.HELLO]
+    r = boot(s.build(tmp_path, guests))
+    s.expect_poweroff(r)
+    assert [s.stop_of(r, i, g)[0] for i, g in enumerate(guests, 1)] == \
+        ["triple-fault", "hlt", "reset", "exit-code"], r.describe()
+
+
+_uefi_region = {}
+
+
+def uefi_region(tmp_path_factory):
+    """Keel's region under OVMF for an entry of two small guests."""
+    if not _uefi_region:
+        s = test_security
+        r = boot(s.build(tmp_path_factory.mktemp("uefi-probe"), [s.HELLO, s.HELLO]))
+        s.expect_poweroff(r)
+        _uefi_region["base"] = s.region_of(r)[0]
+    return _uefi_region["base"]
+
+
+@pytest.mark.full
+def test_uefi_sipi_cannot_start_aps(tmp_path, tmp_path_factory):
+    s = test_security
+    g = s.sipi_guest(uefi_region(tmp_path_factory))
+    # The guest waits for the AP's flag for about 12 s of TCG time.
+    s.check_sipi(boot(s.build(tmp_path, [g, s.HELLO]), extra=("-smp", "2"),
+                      timeout=UEFI_TIMEOUT + 40), g)
+
+
+@pytest.mark.full
+def test_uefi_nmi_cannot_reach_an_ap(tmp_path, tmp_path_factory):
+    s = test_security
+    g = s.nmi_ap_guest(uefi_region(tmp_path_factory))
+    s.check_nmi_ap(boot(s.build(tmp_path, [g, s.HELLO]), extra=("-smp", "2"),
+                        timeout=UEFI_TIMEOUT + 40), g, "GIF clear: INIT held")
+
+
+@pytest.mark.full
+def test_uefi_self_init_and_lapic_writes(tmp_path):
+    s = test_security
+    s.check_init_self(boot(s.build(tmp_path / "init", [s.INIT_SELF, s.HELLO])))
+    s.check_lapic(boot(s.build(tmp_path / "lapic", [s.LAPIC, s.HELLO])))
+
+
+@pytest.mark.full
+def test_uefi_fuzz_guest(tmp_path):
+    s = test_security
+    guests = s.fuzz_guests()
+    r = boot(s.build(tmp_path, guests + [s.HELLO]),
+             timeout=UEFI_TIMEOUT + s.FUZZ_QEMU_TIMEOUT)
+    s.check_fuzz(r, guests, s.FUZZ_COUNT)
