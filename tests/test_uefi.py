@@ -439,3 +439,20 @@ def test_uefi_fuzz_guest(tmp_path):
     r = boot(s.build(tmp_path, guests + [s.HELLO]),
              timeout=UEFI_TIMEOUT + s.FUZZ_QEMU_TIMEOUT)
     s.check_fuzz(r, guests, s.FUZZ_COUNT)
+
+
+@pytest.mark.bochs
+@pytest.mark.full
+def test_uefi_bochs_vmx_missing_guest_file(image):
+    cfg = 'timeout 0\nentry "Absent"\n  guest flat file=MISSING.BIN load=0x20000\n'
+    r = boot_bochs(image(cfg_text=cfg))
+    assert_fatal(r, 'MISSING.BIN (named by entry "Absent", KEEL.CFG line 2): file not found')
+
+
+@pytest.mark.bochs
+@pytest.mark.full
+def test_uefi_bochs_vmx_isolation(tmp_path):
+    """Keel's first page from every mode under EPT, reached through OVMF."""
+    n = test_security.run_attacks(tmp_path, lambda img: boot_bochs(img), "vmx",
+                                  test_security.attack_matrix(("image",)))
+    assert n == 1 * 3 * 3 + 6 + 3
