@@ -133,6 +133,8 @@ EFI_OBJS := $(EFI_ASM:%.asm=$(BUILD)/efi/%.o) $(EFI_SRCS:%.c=$(BUILD)/efi/%.o)
 
 $(BUILD)/efi/%.o: %.c Makefile
 	@mkdir -p $(@D)
+	$(Q)test -f $(GNUEFI_INC)/efi.h || \
+		{ echo "EFI loader: gnu-efi is missing (make deps, or apt-get install gnu-efi)" >&2; exit 1; }
 	$(Q)$(CC) $(CFLAGS_EFI) -c $< -o $@
 
 $(BUILD)/efi/%.o: %.asm
@@ -140,8 +142,6 @@ $(BUILD)/efi/%.o: %.asm
 	$(Q)$(NASM) -f elf64 $< -o $@
 
 $(BUILD)/efi/bootx64.so: $(EFI_OBJS)
-	$(Q)test -f $(GNUEFI_LIB)/crt0-efi-x86_64.o || \
-		{ echo "EFI loader: gnu-efi is missing (make deps, or apt-get install gnu-efi)" >&2; exit 1; }
 	$(Q)$(LD) -m elf_x86_64 -nostdlib -znocombreloc -z noexecstack -shared -Bsymbolic --no-undefined \
 		-T $(GNUEFI_LIB)/elf_x86_64_efi.lds $(GNUEFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) \
 		$(GNUEFI_LIB)/libgnuefi.a -o $@
