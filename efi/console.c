@@ -11,7 +11,8 @@
 
 #define LINE_MAX 256
 
-/* Set once boot services have ended; owned by efi/boot.c's caller path. */
+/* Set once, by efi_console_boot_services_ended() from efi_boot(), when the
+ * firmware's console is gone; the loader runs on one CPU. */
 static bool services_ended;
 
 static void e9_write(const char *s)
