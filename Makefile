@@ -151,6 +151,7 @@ $(BUILD)/BOOTX64.EFI: $(BUILD)/efi/bootx64.so
 		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
 
 include disk.img.mk
+include run.mk
 
 sizes: $(BUILD)/disk.img
 	@echo "MBR code bytes:   $$(stat -c %s $(BUILD)/boot/mbr-code.bin) of 440"
@@ -162,7 +163,7 @@ sizes: $(BUILD)/disk.img
 DEPS_PACKAGES := nasm gcc binutils make qemu-system-x86 bochs bochsbios vgabios \
 	bochs-term mtools dosfstools syslinux syslinux-common busybox-static cpio gzip \
 	python3 python3-pytest python3-pytest-xdist python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev \
-	gnu-efi ovmf
+	gdb gnu-efi ovmf
 deps:
 	$(Q)tools/deps.sh $(DEPS_PACKAGES)
 
@@ -184,14 +185,17 @@ QEMU_RUN := qemu-system-x86_64 -cpu max -m 1024 -no-reboot \
 	-debugcon file:$(BUILD)/keel.log -device isa-debug-exit,iobase=0xf4,iosize=4
 CPU ?= corei7_skylake_x
 
+# With GUEST=path these targets boot that file alone instead (run.mk).
+ifndef GUEST
 # QEMU's emulated AMD CPU with SVM and nested paging; Keel's log goes to
 # build/keel.log and (until a guest owns it) COM1, which is this terminal.
-# QEMU ends when Keel powers off; its status is then code*2+1 (1 = code 0).
+# QEMU ends when Keel powers off; its status is then code*2+1: 1, Keel's
+# poweroff code=0, is success for make as Ctrl-A X's 0 is.
 run: deps
 	$(Q)$(MAKE) --no-print-directory linux
 	$(Q)$(MAKE) --no-print-directory all
 	@echo "make run: QEMU (SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
-	-$(Q)$(QEMU_RUN) -display none -serial mon:stdio
+	$(Q)$(QEMU_RUN) -display none -serial mon:stdio || [ $$? -eq 1 ]
 
 # The same image on UEFI firmware: QEMU with Debian's OVMF, which boots
 # \EFI\BOOT\BOOTX64.EFI from partition 1; a fresh copy of OVMF's variable
@@ -207,8 +211,9 @@ run-uefi: deps
 	$(Q)cp $(OVMF_VARS) $(BUILD)/ovmf_vars.fd
 	@echo "make run-uefi: QEMU with OVMF (UEFI, SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
 	@echo "make run-uefi: BIOS guests (FreeDOS) need a legacy BIOS: type 3 at the menu for Linux"
-	-$(Q)$(QEMU_RUN) -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
-		-drive if=pflash,format=raw,file=$(BUILD)/ovmf_vars.fd -display none -serial mon:stdio
+	$(Q)$(QEMU_RUN) -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
+		-drive if=pflash,format=raw,file=$(BUILD)/ovmf_vars.fd -display none -serial mon:stdio \
+		|| [ $$? -eq 1 ]
 
 run-bochs: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -225,6 +230,7 @@ run-kvm: deps
 	$(Q)$(MAKE) --no-print-directory all
 	@echo "make run-kvm: QEMU with KVM (-cpu host); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
 	-$(Q)tools/run-kvm.sh $(BUILD)/disk.img
+endif
 
 # Write the image to a removable disk (docs/hardware.md); DEV stays quoted
 # so that an empty DEV is refused rather than shifting the arguments.

@@ -61,19 +61,22 @@ $(BUILD)/KEEL.CFG: tools/mkcfg.sh disk.img.mk $(wildcard $(LINUX_BZIMAGE) $(LINU
 	$(Q)FREEDOS="$(FREEDOS_IMG)" LINUX="$(if $(wildcard $(LINUX_BZIMAGE)),$(wildcard $(LINUX_INITRD)))" \
 		tools/mkcfg.sh > $@
 
-$(BUILD)/part1.img: $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG $(BUILD)/BOOTX64.EFI $(foreach f,$(PART1_FILES),$(firstword $(subst :, ,$(f)))) disk.img.mk
-	$(Q)rm -f $@
-	$(Q)mkfs.fat -F 16 -n KEEL -h $(PART1_LBA) -C $@ $$(($(PART1_SECTORS) / 2)) >/dev/null
-	$(Q)mcopy -i $@ $(BUILD)/KEEL.BIN ::KEEL.BIN
-	$(Q)mcopy -i $@ $(BUILD)/KEEL.CFG ::KEEL.CFG
-	$(Q)mmd -i $@ ::EFI ::EFI/BOOT
-	$(Q)mcopy -i $@ $(BUILD)/BOOTX64.EFI ::EFI/BOOT/BOOTX64.EFI
-	$(Q)for f in $(PART1_FILES); do mcopy -i $@ "$${f%%:*}" "::$${f##*:}"; done
-
-$(BUILD)/disk.img: $(BUILD)/boot/mbr.bin $(BUILD)/stage2.bin $(BUILD)/part1.img
-	$(Q)rm -f $@
-	$(Q)dd if=$(BUILD)/boot/mbr.bin of=$@ bs=512 count=1 conv=notrunc status=none
-	$(Q)dd if=$(BUILD)/stage2.bin of=$@ bs=512 seek=1 conv=notrunc status=none
-	$(Q)dd if=$(BUILD)/part1.img of=$@ bs=512 seek=$(PART1_LBA) conv=notrunc status=none
-	$(Q)truncate -s $(DISK_MIB)M $@
+# tools/keel-image lays the image out (docs/image-tool.md): the MBR and
+# stage 2 before partition 1, which it formats (FAT16, label KEEL) where
+# the MBR's partition table says, then KEEL.BIN, KEEL.CFG (checked by
+# Keel's own parser first) and PART1_FILES. The EFI loader goes into
+# \EFI\BOOT on partition 1 before the image takes its name.
+PART1_MTOOLS = MTOOLS_SKIP_CHECK=1
+$(BUILD)/disk.img: $(BUILD)/boot/mbr.bin $(BUILD)/stage2.bin $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG \
+		$(BUILD)/BOOTX64.EFI $(foreach f,$(PART1_FILES),$(firstword $(subst :, ,$(f)))) \
+		$(BUILD)/tools/keel-cfgcheck tools/keel-image disk.img.mk
+	$(Q)KEEL_CFGCHECK=$(BUILD)/tools/keel-cfgcheck $(PYTHON) tools/keel-image create --force \
+		--quiet $@.new --mbr $(BUILD)/boot/mbr.bin --stage2 $(BUILD)/stage2.bin \
+		--keel $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG:KEEL.CFG $(PART1_FILES)
+	$(Q)$(PART1_MTOOLS) mmd -i $@.new@@$$(($(PART1_LBA) * 512)) ::EFI ::EFI/BOOT
+	$(Q)$(PART1_MTOOLS) mcopy -i $@.new@@$$(($(PART1_LBA) * 512)) $(BUILD)/BOOTX64.EFI \
+		::EFI/BOOT/BOOTX64.EFI
+	$(Q)test $$(stat -c %s $@.new) -eq $$(($(DISK_MIB) << 20)) || \
+		{ echo "$@: not $(DISK_MIB) MiB" >&2; rm -f $@.new; exit 1; }
+	$(Q)mv $@.new $@
 	@echo "built $@ ($(DISK_MIB) MiB; partition 1 at LBA $(PART1_LBA), FAT16)"

@@ -57,7 +57,10 @@ int loader_handoff_begin(struct mb_builder *mb, void *buf, u32 buf_pa,
 		return -1;
 	if (mb_set_cmdline(mb, cfg_text + e->src_start, e->src_end - e->src_start))
 		return -1;
-	return mb_set_loader_name(mb, "Keel");
+	if (mb_set_loader_name(mb, "Keel"))
+		return -1;
+	mb_begin_modules(mb); /* an entry may load no file: guest bios partition=N */
+	return 0;
 }
 
 int loader_handoff_map(struct mb_builder *mb, const struct mem_range *map, int n)

@@ -30,7 +30,8 @@ int loader_check_image(const void *image, u32 size, char *why, size_t len);
 
 /* Starts the hand-off in the buffer buf (physical address buf_pa,
  * HV_BOOTINFO_SIZE bytes): the chosen entry's lines as the command line
- * and "Keel" as the loader's name. Modules and the map follow. */
+ * and "Keel" as the loader's name, and an empty module list (an entry may
+ * load no file). Modules and the map follow. */
 int loader_handoff_begin(struct mb_builder *mb, void *buf, u32 buf_pa,
 			 const char *cfg_text, const struct cfg_entry *e);
 
