@@ -15,9 +15,6 @@
 #define EXIT_TRIES 8      /* ExitBootServices() with a fresh map key */
 #define MAP_SLACK 16      /* descriptors of room for the map's own changes */
 
-/* Boot flags for Keel's R9 (docs/handoff.md). */
-#define HANDOFF_FLAG_UEFI (1u << 0)
-
 /* What efi/enter.asm reads (its EE_ offsets). */
 struct efi_enter {
 	u64 gdt[4];
@@ -197,7 +194,7 @@ static void __attribute__((noreturn)) enter_keel(u64 low, u64 region, u64 region
 	e->args[2] = region;
 	e->args[3] = region_size;
 	e->args[4] = rsdp;
-	e->args[5] = HANDOFF_FLAG_UEFI;
+	e->args[5] = HV_BOOT_UEFI;
 	((void (*)(const struct efi_enter *))(uintptr_t)code)(e);
 	__builtin_unreachable();
 }

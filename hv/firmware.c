@@ -6,7 +6,7 @@ struct firmware firmware;
 
 void firmware_init(u64 rsdp, u64 flags)
 {
-	firmware.uefi = flags & HANDOFF_FLAG_UEFI;
+	firmware.uefi = flags & HV_BOOT_UEFI;
 	firmware.rsdp = rsdp;
 	if (firmware.uefi)
 		log_line("firmware uefi (EFI loader): acpi rsdp at 0x%llx", (unsigned long long)rsdp);

@@ -8,9 +8,6 @@
 #include "../lib/types.h"
 #include "../lib/config.h"
 
-/* R9 at Keel's entry. */
-#define HANDOFF_FLAG_UEFI (1u << 0)
-
 struct firmware {
 	bool uefi;   /* booted through UEFI firmware: no BIOS services */
 	hpa_t rsdp;  /* the RSDP the loader found, or 0: scan the BIOS areas */

@@ -78,7 +78,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
 	const struct cfg_entry *e;
 	struct cpu_info ci;
 
-	if (boot_flags & HANDOFF_FLAG_UEFI)
+	if (boot_flags & HV_BOOT_UEFI)
 		con_limit(CON_E9 | CON_COM1); /* UEFI left a graphics mode: no text screen */
 	con_init(CON_ALL);
 	log_line("Keel %s hypervisor in long mode", KEEL_VERSION);
