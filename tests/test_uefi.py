@@ -456,3 +456,15 @@ def test_uefi_bochs_vmx_isolation(tmp_path):
     n = test_security.run_attacks(tmp_path, lambda img: boot_bochs(img), "vmx",
                                   test_security.attack_matrix(("image",)))
     assert n == 1 * 3 * 3 + 6 + 3
+
+
+@pytest.mark.bochs
+@pytest.mark.full
+def test_uefi_bochs_svm_flat_guests(tmp_path):
+    """Bochs' AMD model (zambezi) from OVMF: the SVM backend."""
+    r = keel.run_bochs(image_with(tmp_path, FLAT), cpu_model=test_security.BOCHS_SVM,
+                       firmware="ovmf", timeout=BOCHS_TIMEOUT)
+    assert_lines_in_order(r, [LOADER_LINE, "keel: cpu vendor=AMD backend=svm", "keel: svm on: "])
+    for i, g in enumerate(FLAT, 1):
+        assert_line(r, f'keel: guest {i} "{g.file}" stop reason=exit-code code=0 ')
+    assert_line(r, "keel: poweroff code=0")
