@@ -50,7 +50,7 @@ PART1_FILES += $(EXTRA_PART1_FILES)
 
 # Test guests (tests/guests/*.asm, flat binaries) for the default entry and
 # the integration tests.
-$(BUILD)/guests/%.bin: tests/guests/%.asm tests/guests/hypercall.inc
+$(BUILD)/guests/%.bin: tests/guests/%.asm tests/guests/hypercall.inc $(wildcard tests/guests/*.inc)
 	@mkdir -p $(@D)
 	$(Q)$(NASM) -f bin -I tests/guests/ $< -o $@
 

@@ -6,6 +6,7 @@
 #include "bootinfo.h"
 #include "firmware.h"
 #include "guest.h"
+#include "../iommu/iommu.h"
 #include "../lib/config.h"
 #include "../lib/console.h"
 #include "../lib/io.h"
@@ -86,6 +87,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
 		fatal("entered with magic 0x%llx: not started by Keel's stage 2",
 		      (unsigned long long)magic);
 	trap_init();
+	hv_cpu_init();
 	bootinfo_read(info_pa, region_base, region_size);
 	mem_init(region_base, region_size, boot_info.used_end);
 	paging_init();
@@ -104,6 +106,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
 	if (!ops)
 		fatal("no %s backend in this build", ci.backend);
 	hide_and_park_aps(ops);
+	iommu_init();
 	e = parse_entry();
 	firmware_check_entry(e);
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,

@@ -59,6 +59,18 @@ u64 pages_free(void)
 	return hv_region.base + hv_region.size - heap_next;
 }
 
+hpa_t heap_table_alloc(void *ctx)
+{
+	(void)ctx;
+	return page_alloc();
+}
+
+void *heap_table_ptr(hpa_t pa, void *ctx)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
 static u64 *alloc_table(void)
 {
 	hpa_t p = page_alloc();
