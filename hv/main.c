@@ -4,6 +4,7 @@
 #include "acpi.h"
 #include "smp.h"
 #include "bootinfo.h"
+#include "firmware.h"
 #include "guest.h"
 #include "lapic.h"
 #include "percpu.h"
@@ -85,7 +86,8 @@ static const struct cfg_entry *parse_entry(void)
 	return &entry_cfg.entries[0];
 }
 
-void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
+void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
+	     u64 boot_flags)
 {
 	const struct hv_backend *ops;
 	const struct cfg_entry *e;
@@ -93,6 +95,8 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 
 	trap_init();
 	percpu_init_bsp();
+	if (boot_flags & HV_BOOT_UEFI)
+		con_limit(CON_E9 | CON_COM1); /* UEFI left a graphics mode: no text screen */
 	con_init(CON_ALL);
 	log_line("Keel %s hypervisor in long mode", KEEL_VERSION);
 	if (magic != HV_ENTRY_MAGIC)
@@ -104,6 +108,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	mem_init(region_base, region_size, boot_info.used_end);
 	paging_init();
 	report_memory();
+	firmware_init(rsdp, boot_flags);
 
 	cpu_detect(&ci);
 	log_line("cpu vendor=%s backend=%s",
@@ -117,6 +122,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	if (!ops)
 		fatal("no %s backend in this build", ci.backend);
 	e = parse_entry();
+	firmware_check_entry(e);
 	/* Before the EPT/NPT is built: the IOMMUs' registers stay out of it. */
 	iommu_init();
 	cpus_start(ops);

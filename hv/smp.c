@@ -14,18 +14,16 @@
 #include "lapic.h"
 #include "percpu.h"
 #include "smp.h"
+#include "bootinfo.h"
 #include "x86.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
 
-#define AP_TRAMPOLINE 0x8000ull		/* hv/ap_boot.asm: the same value */
-#define AP_SIPI_VECTOR (AP_TRAMPOLINE >> 12)
 #define INIT_DELAY_US 10000
 #define SIPI_DELAY_US 200
 #define CHECK_IN_US 100000
-/* The INIT probe (below): its guest code, real mode at vector 09h. */
-#define PROBE_PAGE 0x9000ull
-#define PROBE_VECTOR (PROBE_PAGE >> 12)
+/* The INIT probe (below): its guest code, in real mode on the trampoline's
+ * page (start_ap() copies the trampoline there again for the next AP). */
 #define PROBE_HLT 0x10
 #define PROBE_ENTRIES 1000
 
@@ -33,6 +31,10 @@ extern const u8 ap_trampoline[], ap_trampoline_end[];
 extern u8 ap_tr_cr3[], ap_tr_stack[], ap_tr_entry[], ap_tr_arg[];
 
 static const struct hv_backend *ap_ops;
+/* The page the APs start at (hv/ap_boot.asm), and the INIT probe's guest
+ * code once the first AP has left it: the highest free page below 640 KiB
+ * in the hand-off's map (no fixed address: UEFI firmware may use any). */
+static hpa_t ap_tramp;
 /* The AP being started says how it went. */
 static volatile int ap_state;
 enum { AP_SILENT, AP_READY, AP_FAILED, AP_PROBING, AP_STICKY };
@@ -56,9 +58,9 @@ static int probe_init(struct vcpu *v)
 	struct vmexit ex;
 	int inits = 0;
 
-	memcpy(phys_to_virt(PROBE_PAGE), code, sizeof(code));
-	*(u8 *)phys_to_virt(PROBE_PAGE + PROBE_HLT) = 0xF4;	/* hlt */
-	vcpu_init_state(&st, PROBE_VECTOR);
+	memcpy(phys_to_virt(ap_tramp), code, sizeof(code));
+	*(u8 *)phys_to_virt(ap_tramp + PROBE_HLT) = 0xF4;	/* hlt */
+	vcpu_init_state(&st, (u8)(ap_tramp >> 12));
 	v->ops->vcpu_reset(v, &st);
 	ap_state = AP_PROBING;
 	for (int i = 0; i < PROBE_ENTRIES; i++) {
@@ -84,10 +86,10 @@ static void delay_us(unsigned us)
 		io_delay();
 }
 
-/* The trampoline's quadword at sym, in its copy at AP_TRAMPOLINE. */
+/* The trampoline's quadword at sym, in its copy at ap_tramp. */
 static u64 *tramp_slot(const u8 *sym)
 {
-	return phys_to_virt(AP_TRAMPOLINE + (u64)(sym - ap_trampoline));
+	return phys_to_virt(ap_tramp + (u64)(sym - ap_trampoline));
 }
 
 /* Runs on the AP, from hv/ap_boot.asm, on its own stack. */
@@ -117,16 +119,24 @@ static void __attribute__((noreturn, used)) ap_main(struct percpu *pc)
 	hv_halt();
 }
 
-/* Starts one AP at the trampoline and waits for its word. */
+/* Starts one AP at the trampoline and waits for its word. Low memory is
+ * nobody's until the first guest is loaded. */
 static int start_ap(struct percpu *pc)
 {
+	u64 cr3;
+
+	memcpy(phys_to_virt(ap_tramp), ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	*tramp_slot(ap_tr_cr3) = cr3;
+	*tramp_slot(ap_tr_entry) = (u64)(uintptr_t)ap_main;
 	*tramp_slot(ap_tr_stack) = pc->stack_top;
 	*tramp_slot(ap_tr_arg) = (u64)(uintptr_t)pc;
 	ap_state = AP_SILENT;
 	lapic_send(pc->apic_id, ICR_MODE_INIT << 8 | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
 	delay_us(INIT_DELAY_US);
 	for (int sipi = 0; sipi < 2 && ap_state == AP_SILENT; sipi++) {
-		lapic_send(pc->apic_id, ICR_MODE_STARTUP << 8 | ICR_LEVEL_ASSERT | AP_SIPI_VECTOR);
+		lapic_send(pc->apic_id, ICR_MODE_STARTUP << 8 | ICR_LEVEL_ASSERT |
+			   (u32)(ap_tramp >> 12));
 		delay_us(SIPI_DELAY_US);
 	}
 	/* Bring-up takes the AP through VMXON or EFER.SVME and its VMCS or
@@ -172,18 +182,22 @@ int smp_start_aps(const struct hv_backend *ops)
 {
 	static u32 ids[AP_MAX];
 	int n = acpi_madt_cpus(this_cpu()->apic_id, ids, AP_MAX), ready = 0, lost = 0;
-	u64 cr3;
 
 	if (n < 0) {
 		log_line("cpus: no ACPI MADT; guests run on the bootstrap CPU only");
 		n = 0;
 	}
+	/* A start-up IPI's page lies below 1 MiB, and vectors A0h-BFh are
+	 * reserved (SDM vol. 3A 10.6.1): the highest free page below 640 KiB
+	 * in the hand-off's map, the BIOS's or the one converted from UEFI. */
+	if (n > 0 && memmap_find_top(boot_info.map, boot_info.nmap, PAGE_SIZE, PAGE_SIZE,
+				     PAGE_SIZE, KiB(640), &ap_tramp)) {
+		log_line("cpus: no free page below 640 KiB to start the APs from; they stay "
+			 "where the firmware left them, and no guest gets them");
+		lost = n;
+		n = 0;
+	}
 	ap_ops = ops;
-	/* Low memory is nobody's until the first guest is loaded. */
-	memcpy(phys_to_virt(AP_TRAMPOLINE), ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
-	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-	*tramp_slot(ap_tr_cr3) = cr3;
-	*tramp_slot(ap_tr_entry) = (u64)(uintptr_t)ap_main;
 	for (int i = 0; i < n; i++) {
 		struct percpu *pc = percpu_add_ap(ids[i]);
 		int r;

@@ -33,10 +33,12 @@ KEYS = (
     "linux_boot_ratio_2cpus", "linux_boot_exits_2cpus", "linux_busy_ratio_2cpus",
     "linux_boot_exits_vmx_bochs", "linux_boot_exits_vmx_bochs_2cpus",
     "linux_boot_exits_svm_bochs", "linux_boot_exits_svm_bochs_2cpus",
+    "efi_loader_bytes", "first_guest_seconds_seabios", "first_guest_seconds_ovmf",
 )
 
 # Measurable wherever build/disk.img, QEMU and Bochs are (make deps).
 ALWAYS = ("mbr_code_bytes", "stage2_bytes", "hv_image_bytes", "reserved_ram_bytes",
+          "efi_loader_bytes", "first_guest_seconds_seabios",
           "cpuid_exit_host_instructions_vmx", "cpuid_exit_host_instructions_svm",
           "cpuid_exit_tsc_cycles_tcg")
 
