@@ -202,6 +202,7 @@ UNIT_SRCS_ptbuild := hv/ptbuild.c npt/npt.c ept/ept.c
 UNIT_SRCS_gpmap := hv/gpmap.c lib/memmap.c
 UNIT_SRCS_insn := hv/insn.c
 UNIT_SRCS_gva := hv/gva.c
+UNIT_SRCS_mtrr := hv/mtrr.c hv/hostmap.c hv/ptbuild.c
 UNIT_SRCS_ipi := hv/ipi.c
 UNIT_SRCS_mbload := guest/mbload.c lib/multiboot.c lib/memmap.c lib/format.c
 UNIT_SRCS_bzimage := guest/bzimage.c lib/memmap.c lib/format.c

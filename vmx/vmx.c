@@ -325,13 +325,21 @@ static int vmx_vcpu_create(struct vcpu *v)
 
 static int vmx_map_memory(struct vcpu *v)
 {
+	/* ept_format, with 1 GiB leaves where the CPU has them (SDM A.10);
+	 * the builder keeps a pointer to it. */
+	static struct pt_format fmt;
 	struct vmx_vcpu *x = to_vmx(v);
-	int n = guest_map_memory(&x->ept, &ept_format, v->ops->hypercall_insn);
+	int n;
 
+	fmt = ept_format;
+	fmt.large_1g = ept_vpid_cap & VMX_EPT_1GB_PAGES;
+	n = guest_map_memory(&x->ept, &fmt, v->ops->hypercall_insn);
 	if (n < 0)
 		return -1;
 	vmwrite(VMCS_CTRL_EPT_POINTER, ept_eptp(x->ept.root));
-	log_line("ept: %d ranges, %u tables, Keel's region unmapped", n, x->ept.tables);
+	log_line("ept: %d ranges, %u tables, Keel's region unmapped; mapped to 0x%llx with %s pages",
+		 n, x->ept.tables, (unsigned long long)guest_map_top(&fmt),
+		 fmt.large_1g ? "1 GiB" : "2 MiB");
 	return 0;
 }
 
