@@ -244,6 +244,12 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		v->total_exits++;
 		exit_dispatch(v, &ex);
 	}
+	/* VT-x keeps the guest's CR0.CD and NW across VM exits (SDM vol. 3C
+	 * 28.5.1): a guest that turned caching off must not leave Keel and
+	 * the guests after it uncached. */
+	if (cache_enable())
+		log_line("caches: guest %d \"%s\" left caching off on Keel's CPU (CR0.CD or NW): "
+			 "turned back on", g.index, g.name);
 	if (g.line_len) {
 		g.line[g.line_len] = 0;
 		log_line("[%s] %s", g.name, g.line);
