@@ -142,6 +142,15 @@ $(BUILD)/linux/initrd.gz: tools/mkinitramfs.sh
 
 linux: $(LINUX_BZIMAGE) $(LINUX_INITRD)
 
+# Debian's standard kernel (linux-image-amd64, what users install) beside
+# the cloud one, with the same initramfs: the CPU-model matrix
+# (docs/cpus.md) and any test that needs the kernel real machines run.
+.PHONY: linux-std
+$(BUILD)/linux-std/vmlinuz:
+	$(Q)KERNEL_META=linux-image-amd64 tools/fetch-kernel.sh $(@D)
+
+linux-std: $(BUILD)/linux-std/vmlinuz $(LINUX_INITRD)
+
 # --- running it -------------------------------------------------------------
 QEMU_RUN := qemu-system-x86_64 -cpu max -m 1024 -no-reboot \
 	-drive file=$(BUILD)/disk.img,format=raw,if=ide \

@@ -10,8 +10,9 @@
 #
 # /init mounts /proc, /sys and devtmpfs, prints KEEL-LINUX-MARKER on the
 # console and then, with keeltest=1 (or keeltest=reboot) on the kernel
-# command line, prints what tests/test_linux.py checks and powers off (or
-# reboots); without it, it starts a shell on the console.
+# command line, prints what tests/test_linux.py checks, runs /keel-hook if
+# a test added one (tests/linux_hook.py), and powers off (or reboots);
+# without it, it starts a shell on the console.
 set -eu
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
@@ -70,6 +71,11 @@ if [ -n "$keeltest" ]; then
 	echo "KEEL-E820-BEGIN"
 	dmesg | grep -i 'e820'
 	echo "KEEL-E820-END"
+	# A test may append an archive holding /keel-hook (the kernel
+	# unpacks concatenated archives in turn): it runs here.
+	if [ -x /keel-hook ]; then
+		/keel-hook
+	fi
 	# The console drains what was written here through the UART's
 	# interrupts, while the kernel's own shutdown lines go out at once:
 	# let it drain, or they land in the middle of these lines.
