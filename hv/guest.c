@@ -5,6 +5,7 @@
 #include "bootinfo.h"
 #include "gpmap.h"
 #include "guest.h"
+#include "guestmem.h"
 #include "lapic.h"
 #include "ptbuild.h"
 #include "../lib/console.h"
@@ -237,6 +238,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 			con_set_sinks(CON_ALL);
 			log_line("VM entry failed for guest %d \"%s\"", g.index, g.name);
 			v->ops->dump(v);
+			guest_log_insn(v);
 			guest_stop(v, STOP_ENTRY_FAILED, 0);
 			break;
 		}

@@ -257,7 +257,17 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 	svm_decode_exit(s->vmcb, has_nrips, e);
 	if (e->kind == VMEXIT_MSR)
 		e->msr.index = (u32)v->gprs.rcx;
-	return e->kind == VMEXIT_INVALID ? -1 : 0;
+	if (e->kind == VMEXIT_INVALID) {
+		/* The same rules again, now on the state the CPU refused; when
+		 * none is broken the cause lies outside them (an emulator's
+		 * own check: docs/cpus.md), and the dump and the guest's
+		 * instruction that follow are what is left to go on. */
+		rule = vmcb_check(s->vmcb, &caps);
+		log_line("vmcb check after VMEXIT_INVALID: %s",
+			 rule ? rule : "no rule Keel checks is broken");
+		return -1;
+	}
+	return 0;
 }
 
 static void svm_advance_rip(struct vcpu *v, const struct vmexit *e)

@@ -524,6 +524,18 @@ static const char *check_guest_state(struct vmx_vcpu *x)
 	return vmx_check_guest_state(&g, &c);
 }
 
+/* Every failed entry, not only the first: the guest-state rules again on
+ * the state the CPU refused, so the log names the one broken, or says
+ * that none of them is (then the dump and the guest's instruction that
+ * follow are what is left to go on). */
+static void explain_failed_entry(struct vmx_vcpu *x)
+{
+	const char *rule = check_guest_state(x);
+
+	log_line("guest-state check after the failed entry: %s",
+		 rule ? rule : "no rule Keel checks is broken");
+}
+
 /* The exit fields this exit's decoding and handling use: the frequent
  * instruction exits need the reason and the length only (each VMREAD
  * is an instruction on the path of every exit); the rest, and anything
@@ -580,6 +592,7 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 		memset(e, 0, sizeof(*e));
 		e->kind = VMEXIT_INVALID;
 		log_line("%s failed: %s", x->launched ? "VMRESUME" : "VMLAUNCH", vmx_fail_words(rc == 1));
+		explain_failed_entry(x);
 		return -1;
 	}
 	x->launched = true;
@@ -590,6 +603,7 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 	if (e->kind == VMEXIT_INVALID) {
 		log_line("VM entry failed: exit reason %u (%s)", xi.reason & 0xFFFF,
 			 vmx_exit_reason_str(xi.reason & 0xFFFF));
+		explain_failed_entry(x);
 		return -1;
 	}
 	return 0;
