@@ -247,14 +247,14 @@ fuzz-guest: $(BUILD)/disk.img
 	$(Q)tools/fuzz.sh guest $(or $(N),10000) $(SEED)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory linux
+	$(Q)$(MAKE) --no-print-directory linux linux-std
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)$(MAKE) --no-print-directory integration
 
 # Everything make test runs, and the full sweeps it samples.
 test-full: deps
-	$(Q)$(MAKE) --no-print-directory linux
+	$(Q)$(MAKE) --no-print-directory linux linux-std
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)$(MAKE) --no-print-directory integration-full
