@@ -13,7 +13,7 @@ anything a real CPU does (without Keel, the same kernel hangs at the same
 point). Keel's part is to say so: the test checks that the log names the
 instruction. With +xsaveopt both models boot.
 
-make test runs three QEMU cases (about 30 s); the rest is marked `full`.
+make test runs four QEMU cases (about 40 s); the rest is marked `full`.
 """
 
 from pathlib import Path
