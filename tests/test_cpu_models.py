@@ -108,10 +108,19 @@ BOCHS_MODELS = {"ryzen": "svm", "trinity_apu": "svm", "zambezi": "svm",
                 "corei7_skylake_x": "vmx", "corei7_icelake_u": "vmx"}
 
 
+# Issue 15 item 7, another change's: the VT-x watchdog stops the standard
+# kernel 11 exits in, while its decompressor runs with interrupts off.
+WATCHDOG = pytest.mark.xfail(strict=True, reason=(
+    "issue 15 item 7: the VT-x watchdog stops Debian's standard kernel (stop "
+    "reason=stuck, 11 exits: its decompressor runs with interrupts off)"))
+BOCHS_CASES = [pytest.param(m, k, marks=[WATCHDOG] if BOCHS_MODELS[m] == "vmx" and k == "std"
+                            else [], id=f"{m}-{k}")
+               for m in sorted(BOCHS_MODELS) for k in ("cloud", "std")]
+
+
 @pytest.mark.bochs
 @pytest.mark.full
-@pytest.mark.parametrize("kernel", ["cloud", "std"])
-@pytest.mark.parametrize("model", sorted(BOCHS_MODELS))
+@pytest.mark.parametrize("model,kernel", BOCHS_CASES)
 def test_linux_bochs_model(tmp_path, model, kernel):
     if keel.bochs_missing():
         pytest.skip(keel.bochs_missing())
