@@ -113,8 +113,30 @@ BOCHS_MODELS = {"ryzen": "svm", "trinity_apu": "svm", "zambezi": "svm",
 WATCHDOG = pytest.mark.xfail(strict=True, reason=(
     "issue 15 item 7: the VT-x watchdog stops Debian's standard kernel (stop "
     "reason=stuck, 11 exits: its decompressor runs with interrupts off)"))
-BOCHS_CASES = [pytest.param(m, k, marks=[WATCHDOG] if BOCHS_MODELS[m] == "vmx" and k == "std"
-                            else [], id=f"{m}-{k}")
+# Bochs 2.7 models on which Linux does not boot without Keel either
+# (measured with the same kernel and initramfs from a SYSLINUX disk):
+# Keel is not the cause. Strict, so that a Bochs that boots them turns
+# the test red; a shorter limit, since nothing comes after the stall.
+BOCHS_LIMITS = {
+    "ryzen": "Bochs 2.7's ryzen model: Linux prints nothing after the boot loader, "
+             "without Keel too",
+    "corei7_icelake_u": "Bochs 2.7's Ice Lake model: Linux stalls after 'LSM: Security "
+                        "Framework initializing' (with XSAVE layout warnings), without Keel too",
+    "tigerlake": "Bochs 2.7's Tiger Lake model: Linux stalls after 'LSM: Security "
+                 "Framework initializing' (with XSAVE layout warnings), without Keel too",
+}
+BOCHS_LIMIT_TIMEOUT = 300
+
+
+def bochs_marks(model, kernel):
+    if model in BOCHS_LIMITS:
+        return [pytest.mark.xfail(strict=True, reason=BOCHS_LIMITS[model])]
+    if BOCHS_MODELS[model] == "vmx" and kernel == "std":
+        return [WATCHDOG]
+    return []
+
+
+BOCHS_CASES = [pytest.param(m, k, marks=bochs_marks(m, k), id=f"{m}-{k}")
                for m in sorted(BOCHS_MODELS) for k in ("cloud", "std")]
 
 
@@ -124,5 +146,6 @@ BOCHS_CASES = [pytest.param(m, k, marks=[WATCHDOG] if BOCHS_MODELS[m] == "vmx" a
 def test_linux_bochs_model(tmp_path, model, kernel):
     if keel.bochs_missing():
         pytest.skip(keel.bochs_missing())
-    r = run_bochs(image(tmp_path, kernel), cpu_model=model, timeout=BOCHS_TIMEOUT, megs=1024)
+    timeout = BOCHS_LIMIT_TIMEOUT if model in BOCHS_LIMITS else BOCHS_TIMEOUT
+    r = run_bochs(image(tmp_path, kernel), cpu_model=model, timeout=timeout, megs=1024)
     expect_boot(r, model, BOCHS_MODELS[model], kernel)
