@@ -42,7 +42,7 @@ endif
 LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c lib/multiboot.c
 S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c $(LIB_SRCS)
 S2_ASM := stage2/entry.asm stage2/longmode.asm
-HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c guest/*.c) $(LIB_SRCS)
+HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c iommu/*.c guest/*.c) $(LIB_SRCS)
 HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
 # The BIOS shim (guest/bios_shim.asm, a 16-bit flat binary) is embedded by
 # guest/shim_blob.asm; guest/keelnext.asm is a DOS program, not linked.
@@ -117,6 +117,7 @@ $(BUILD)/KEEL.BIN: $(BUILD)/keel.elf tools/hvsum.py
 	$(Q)$(PYTHON) tools/hvsum.py $@
 
 include disk.img.mk
+include run.mk
 
 sizes: $(BUILD)/disk.img
 	@echo "MBR code bytes:   $$(stat -c %s $(BUILD)/boot/mbr-code.bin) of 440"
@@ -126,7 +127,8 @@ sizes: $(BUILD)/disk.img
 # --- set-up ---------------------------------------------------------------
 DEPS_PACKAGES := nasm gcc binutils make qemu-system-x86 bochs bochsbios vgabios \
 	bochs-term mtools dosfstools syslinux syslinux-common busybox-static cpio gzip \
-	python3 python3-pytest python3-pytest-xdist python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev
+	python3 python3-pytest python3-pytest-xdist python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev \
+	gdb
 deps:
 	$(Q)tools/deps.sh $(DEPS_PACKAGES)
 
@@ -157,14 +159,17 @@ QEMU_RUN := qemu-system-x86_64 -cpu max -m 1024 -no-reboot \
 	-debugcon file:$(BUILD)/keel.log -device isa-debug-exit,iobase=0xf4,iosize=4
 CPU ?= corei7_skylake_x
 
+# With GUEST=path these targets boot that file alone instead (run.mk).
+ifndef GUEST
 # QEMU's emulated AMD CPU with SVM and nested paging; Keel's log goes to
 # build/keel.log and (until a guest owns it) COM1, which is this terminal.
-# QEMU ends when Keel powers off; its status is then code*2+1 (1 = code 0).
+# QEMU ends when Keel powers off; its status is then code*2+1: 1, Keel's
+# poweroff code=0, is success for make as Ctrl-A X's 0 is.
 run: deps
 	$(Q)$(MAKE) --no-print-directory linux
 	$(Q)$(MAKE) --no-print-directory all
 	@echo "make run: QEMU (SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
-	-$(Q)$(QEMU_RUN) -display none -serial mon:stdio
+	$(Q)$(QEMU_RUN) -display none -serial mon:stdio || [ $$? -eq 1 ]
 
 run-bochs: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -176,11 +181,24 @@ debug-bochs: deps
 
 # QEMU with KVM and -cpu host (nested virtualization): tools/run-kvm.sh
 # checks /dev/kvm, the vendor and the nested parameter first (docs/kvm.md).
+# CHECK=1 boots the self-check guest alone (build/selfcheck.img): one
+# screen of PASS/FAIL/SKIP lines about the CPU Keel shows its guests.
+RUN_KVM_IMG := $(if $(CHECK),$(BUILD)/selfcheck.img,$(BUILD)/disk.img)
 run-kvm: deps
 	$(Q)tools/run-kvm.sh --check
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(RUN_KVM_IMG)
 	@echo "make run-kvm: QEMU with KVM (-cpu host); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
-	-$(Q)tools/run-kvm.sh $(BUILD)/disk.img
+	-$(Q)tools/run-kvm.sh $(RUN_KVM_IMG)
+endif
+
+# The self-check image: build/disk.img with one entry that runs
+# tests/guests/selfcheck.asm, a Multiboot kernel, at once.
+SELFCHECK_CFG := timeout 0\nentry "Keel self-check (make run-kvm CHECK=1)"\n  guest multiboot file=SELFCHK.ELF\n  after poweroff\n
+$(BUILD)/selfcheck.img: $(BUILD)/disk.img $(BUILD)/guests/selfcheck.bin
+	$(Q)cp --sparse=always $(BUILD)/disk.img $@
+	$(Q)printf '$(SELFCHECK_CFG)' | MTOOLS_SKIP_CHECK=1 mcopy -o -i $@@@$$(($(PART1_LBA) * 512)) - ::KEEL.CFG
+	$(Q)MTOOLS_SKIP_CHECK=1 mcopy -o -i $@@@$$(($(PART1_LBA) * 512)) $(BUILD)/guests/selfcheck.bin ::SELFCHK.ELF
+	@echo "built $@ (the self-check guest alone)"
 
 # Write the image to a removable disk (docs/hardware.md); DEV stays quoted
 # so that an empty DEV is refused rather than shifting the arguments.
@@ -205,6 +223,7 @@ UNIT_SRCS_format := lib/format.c
 UNIT_SRCS_memmap := lib/memmap.c
 UNIT_SRCS_multiboot := lib/multiboot.c lib/memmap.c
 UNIT_SRCS_cpuid := hv/cpuid.c hv/vmexit.c
+UNIT_SRCS_msr := hv/msr_policy.c
 UNIT_SRCS_vmcb_check := svm/vmcb_check.c
 UNIT_SRCS_svm_exit := svm/exit.c hv/vmexit.c
 UNIT_SRCS_ptbuild := hv/ptbuild.c npt/npt.c ept/ept.c
@@ -218,8 +237,11 @@ UNIT_SRCS_bzimage := guest/bzimage.c lib/memmap.c lib/format.c
 UNIT_SRCS_vmx_controls := vmx/controls.c
 UNIT_SRCS_vmx_errors := vmx/vminsn_error.c
 UNIT_SRCS_vmx_guest_check := vmx/guest_check.c vmx/controls.c
+UNIT_SRCS_acpi_iommu := iommu/acpi_iommu.c
+UNIT_SRCS_iommu_tables := iommu/vtd_tables.c iommu/amdvi_tables.c iommu/dmamap.c hv/ptbuild.c \
+	hv/gpmap.c lib/memmap.c
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] guest/*.[ch]) Makefile
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] iommu/*.[ch] guest/*.[ch]) Makefile
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< $(UNIT_SRCS_$*) -lcmocka -o $@
 

@@ -1,5 +1,6 @@
-/* Finding ACPI tables (ACPI 6.x, 5.2.5 RSDP, 5.2.7 RSDT, 5.2.8 XSDT) and
- * hiding the application processors in the MADT (5.2.12). */
+/* Finding ACPI tables (ACPI 6.x, 5.2.5 RSDP, 5.2.7 RSDT, 5.2.8 XSDT),
+ * hiding the application processors in the MADT (5.2.12), and hiding whole
+ * tables (the IOMMU's DMAR and IVRS) from the root tables guests read. */
 #include "hv.h"
 #include "acpi.h"
 #include "../lib/string.h"
@@ -21,6 +22,17 @@ static bool checksum_ok(const void *p, u32 len)
 	return sum == 0;
 }
 
+static void fix_checksum(struct acpi_header *t)
+{
+	u8 sum = 0;
+
+	/* 5.2.6: all bytes of a table, checksum included, sum to 0. */
+	t->checksum = 0;
+	for (u32 i = 0; i < t->length; i++)
+		sum += ((u8 *)t)[i];
+	t->checksum = (u8)(0 - sum);
+}
+
 static const u8 *find_rsdp_in(u32 start, u32 len)
 {
 	for (u32 a = start; a + 20 <= start + len; a += 16) {
@@ -32,18 +44,25 @@ static const u8 *find_rsdp_in(u32 start, u32 len)
 	return NULL;
 }
 
-const struct acpi_header *acpi_find_table(const char sig[4])
+static const u8 *find_rsdp(void)
 {
 	u32 ebda = (u32)*(const u16 *)phys_to_virt(BDA_EBDA_SEGMENT) << 4;
 	const u8 *rsdp = NULL;
-	const struct acpi_header *root;
-	bool xsdt;
-	u32 n;
 
 	if (ebda >= 0x80000 && ebda < 0xA0000)
 		rsdp = find_rsdp_in(ebda, 1024);
 	if (!rsdp)
 		rsdp = find_rsdp_in(0xE0000, 0x20000);
+	return rsdp;
+}
+
+const struct acpi_header *acpi_find_table(const char sig[4])
+{
+	const u8 *rsdp = find_rsdp();
+	const struct acpi_header *root;
+	bool xsdt;
+	u32 n;
+
 	if (!rsdp)
 		return NULL;
 	xsdt = rsdp[15] >= 2 && *(const u64 *)(rsdp + 24) && *(const u64 *)(rsdp + 24) < GiB(4);
@@ -99,16 +118,56 @@ int acpi_hide_aps(u32 bsp_apic_id, u32 *ids, int max, int *nids)
 		*flags &= ~(MADT_LAPIC_ENABLED | MADT_LAPIC_ONLINE_CAPABLE);
 		hidden++;
 	}
-	if (hidden) {
-		u8 sum = 0;
-
-		/* 5.2.6: all bytes of a table, checksum included, sum to 0. */
-		madt->checksum = 0;
-		for (u32 i = 0; i < madt->length; i++)
-			sum += ((u8 *)madt)[i];
-		madt->checksum = (u8)(0 - sum);
-	}
+	if (hidden)
+		fix_checksum(madt);
 	return hidden;
+}
+
+/* Drops the entries naming a table with signature sig from one root
+ * table (entries of esize bytes: 4 in the RSDT, 8 in the XSDT). */
+static int drop_entries(struct acpi_header *root, u32 esize, const char sig[4])
+{
+	u8 *ent = (u8 *)(root + 1);
+	u32 n, i = 0;
+	int dropped = 0;
+
+	if (root->length < sizeof(*root))
+		return 0;
+	n = (root->length - sizeof(*root)) / esize;
+	while (i < n) {
+		u64 addr = esize == 8 ? *(const u64 *)(ent + i * 8) : *(const u32 *)(ent + i * 4);
+
+		if (!addr || addr >= GiB(4) ||
+		    memcmp(((const struct acpi_header *)phys_to_virt(addr))->signature, sig, 4)) {
+			i++;
+			continue;
+		}
+		memmove(ent + i * esize, ent + (i + 1) * esize, (n - i - 1) * esize);
+		n--;
+		root->length -= esize;
+		dropped++;
+	}
+	if (dropped)
+		fix_checksum(root);
+	return dropped;
+}
+
+int acpi_hide_table(const char sig[4])
+{
+	const u8 *rsdp = find_rsdp();
+	u32 rsdt;
+	u64 xsdt;
+	int n = 0;
+
+	if (!rsdp)
+		return 0;
+	rsdt = *(const u32 *)(rsdp + 16);
+	if (rsdt)
+		n = drop_entries(phys_to_virt(rsdt), 4, sig);
+	xsdt = rsdp[15] >= 2 ? *(const u64 *)(rsdp + 24) : 0;
+	if (xsdt && xsdt < GiB(4))
+		n += drop_entries(phys_to_virt(xsdt), 8, sig);
+	return n;
 }
 
 int acpi_pm1_control_ports(u16 ports[2])

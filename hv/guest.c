@@ -5,9 +5,12 @@
 #include "bootinfo.h"
 #include "gpmap.h"
 #include "guest.h"
-#include "guestmem.h"
+#include "fetch.h"
 #include "lapic.h"
+#include "msr.h"
 #include "ptbuild.h"
+#include "trace.h"
+#include "../iommu/iommu.h"
 #include "../lib/console.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
@@ -83,18 +86,6 @@ void guest_identity_map(gpa_t base)
 		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
 }
 
-static hpa_t pt_page_alloc(void *ctx)
-{
-	(void)ctx;
-	return page_alloc();
-}
-
-static void *pt_page_ptr(hpa_t pa, void *ctx)
-{
-	(void)ctx;
-	return phys_to_virt(pa);
-}
-
 /* The guest's view of the BIOS ROM's last page: a copy in Keel's region
  * whose reset vector (F000:FFF0) holds the hypercall instruction, so that
  * a jump there (DOS's warm reboot) comes to Keel as a reset request
@@ -134,7 +125,10 @@ int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8
 			    guest_map_top(fmt), ranges, GUEST_MAP_MAX);
 
 	/* The APIC page and the ROM's last page on 4 KiB leaves of their
-	 * own: APIC writes go through hv/lapic.c, the ROM page is a copy. */
+	 * own: APIC writes go through hv/lapic.c, the ROM page is a copy.
+	 * The IOMMUs' registers are Keel's: not mapped at all. */
+	if (n >= 0)
+		n = iommu_close_registers(ranges, n, GUEST_MAP_MAX);
 	if (n >= 0)
 		n = gpmap_isolate_page(ranges, n, GUEST_MAP_MAX, lapic_page());
 	if (n >= 0)
@@ -142,7 +136,7 @@ int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8
 	if (!rom_copy)
 		rom_copy = page_alloc();
 	memcpy(rom_hypercall, hypercall, sizeof(rom_hypercall));
-	if (n < 0 || !rom_copy || pt_init(b, fmt, pt_page_alloc, pt_page_ptr, NULL) ||
+	if (n < 0 || !rom_copy || pt_init(b, fmt, heap_table_alloc, heap_table_ptr, NULL) ||
 	    pt_map_ranges(b, ranges, n) || pt_set_page(b, lapic_page(), lapic_page(), false) ||
 	    pt_set_page(b, RESET_VECTOR_PAGE, rom_copy, true))
 		return -1;
@@ -208,6 +202,18 @@ static void log_exits(const struct vcpu *v)
 	log_line("exits %s", buf);
 }
 
+static void log_watchdog(const struct vcpu *v, const struct guest *g)
+{
+	if (v->watchdog)
+		log_line("guest %d \"%s\" watchdog=%u s: stopped after that long with interrupts "
+			 "off and no exit (TSC %llu kHz)", g->index, g->name, v->watchdog,
+			 (unsigned long long)(tsc_hz() / 1000));
+	else
+		log_line("guest %d \"%s\" watchdog=%u s not available: the %s backend has no "
+			 "preemption timer; the guest runs without one", g->index, g->name,
+			 g->cfg->watchdog, v->ops->name);
+}
+
 /* Runs one guest to its stop; returns how it stopped. */
 static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int i)
 {
@@ -225,13 +231,19 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->stop = STOP_NONE;
 	v->kbc_command = 0;
 	v->stuck_periods = 0;
+	v->hlt_retry = 0;
 	v->ipi_refused = false;
 	v->total_exits = 0;
 	memset(v->exits, 0, sizeof(v->exits));
 	rom_copy_refresh();
+	msr_guest_reset(v);
+	st.watchdog = g.cfg->watchdog;
 	v->ops->vcpu_reset(v, &st);
+	if (st.watchdog)
+		log_watchdog(v, &g);
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);
+	trace_start(v, g.cfg->trace);
 
 	while (v->stop == STOP_NONE) {
 		if (v->ops->run(v, &ex)) {
@@ -245,6 +257,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		v->exits[ex.kind]++;
 		v->total_exits++;
 		exit_dispatch(v, &ex);
+		iommu_poll();
 	}
 	/* VT-x keeps the guest's CR0.CD and NW across VM exits (SDM vol. 3C
 	 * 28.5.1): a guest that turned caching off must not leave Keel and
@@ -252,6 +265,8 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	if (cache_enable())
 		log_line("caches: guest %d \"%s\" left caching off on Keel's CPU (CR0.CD or NW): "
 			 "turned back on", g.index, g.name);
+	trace_stop(v);
+	iommu_guest_done();
 	if (g.line_len) {
 		g.line[g.line_len] = 0;
 		log_line("[%s] %s", g.name, g.line);

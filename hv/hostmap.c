@@ -6,8 +6,9 @@
 #define PTE_PS (1ull << 7)	/* in a PDE or PDPTE: a 2 MiB or 1 GiB page */
 #define PTE_ADDR 0x000FFFFFFFFFF000ull
 
-static u64 host_table_entry(hpa_t next_table)
+static u64 host_table_entry(hpa_t next_table, int level)
 {
+	(void)level;
 	return (next_table & PTE_ADDR) | PTE_P | PTE_RW;
 }
 
@@ -38,6 +39,7 @@ const struct pt_format hostmap_format = {
 	.is_leaf = host_is_leaf,
 	.addr_mask = PTE_ADDR,
 	.write_bit = PTE_RW,
+	.large_2m = true,
 	.large_1g = false,
 };
 

@@ -41,6 +41,9 @@ hpa_t page_alloc(void);
 /* n contiguous zeroed pages, aligned to align bytes, or 0. */
 hpa_t pages_alloc(unsigned n, u64 align);
 u64 pages_free(void);
+/* hv/ptbuild.c's callbacks for tables on Keel's heap (EPT/NPT, IOMMU). */
+hpa_t heap_table_alloc(void *ctx);
+void *heap_table_ptr(hpa_t pa, void *ctx);
 void paging_init(void);
 /* Clears CR0.CD and CR0.NW (after WBINVD) on this CPU; true when either
  * was set. VT-x leaves the guest's CD and NW in CR0 across VM exits. */
@@ -51,6 +54,10 @@ void trap_init(void);
 
 /* Halt until an interrupt arrives; returns its vector, or -1 (hv/idle.c). */
 int idle_wait(void);
+
+/* The TSC's rate in Hz, measured once against the PIT (hv/tsc.c); 0
+ * when neither the PIT nor CPUID tells. */
+u64 tsc_hz(void);
 
 /* Power (hv/power.c). */
 void power_off(int code) __attribute__((noreturn));
@@ -65,6 +72,9 @@ struct cpu_info {
 	const char *problem;  /* why the CPU cannot host guests, or NULL */
 };
 void cpu_detect(struct cpu_info *ci);
+/* Keel's own CR4 on this CPU (the bootstrap CPU and each AP): #MC
+ * reported rather than a shutdown, XSETBV allowed. */
+void hv_cpu_init(void);
 bool cpu_has_1g_pages(void);
 unsigned cpu_phys_bits(void);
 
@@ -90,5 +100,8 @@ static inline void wrmsr(u32 msr, u64 v)
 /* WRMSR of a value a guest chose: 0, or -1 when the CPU refused it with
  * #GP (hv/isr.asm; the fault is taken and undone in Keel). */
 int wrmsr_safe(u32 msr, u64 v);
+/* RDMSR into *v, or -1 when the CPU refused (#GP); XSETBV likewise. */
+int rdmsr_safe(u32 msr, u64 *v);
+int xsetbv_safe(u32 xcr, u64 v);
 
 #endif

@@ -5,7 +5,7 @@
  * address. An instruction it cannot decode stops the guest. */
 #include "hv.h"
 #include "guest.h"
-#include "guestmem.h"
+#include "fetch.h"
 #include "insn.h"
 #include "ipi.h"
 #include "lapic.h"
@@ -98,7 +98,7 @@ bool lapic_npf(struct vcpu *v, const struct vmexit *e)
 
 	if (!e->npf.write || e->npf.gpa - off != lapic_page())
 		return false;
-	n = guest_fetch_insn(v, buf, INSN_MAX_LEN, bits);
+	n = guest_fetch_insn(v, buf, bits);
 	if (insn_decode_store(buf, n, bits, &st)) {
 		char hex[3 * INSN_MAX_LEN + 1] = "";
 

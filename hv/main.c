@@ -5,6 +5,7 @@
 #include "smp.h"
 #include "bootinfo.h"
 #include "guest.h"
+#include "../iommu/iommu.h"
 #include "../lib/config.h"
 #include "../lib/console.h"
 #include "../lib/io.h"
@@ -82,6 +83,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 		fatal("entered with magic 0x%llx: not started by Keel's stage 2",
 		      (unsigned long long)magic);
 	trap_init();
+	hv_cpu_init();
 	bootinfo_read(info_pa, region_base, region_size);
 	mem_init(region_base, region_size, boot_info.used_end);
 	paging_init();
@@ -99,6 +101,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	if (!ops)
 		fatal("no %s backend in this build", ci.backend);
 	hide_and_park_aps(ops);
+	iommu_init();
 	e = parse_entry();
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
 		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));

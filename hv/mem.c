@@ -64,6 +64,18 @@ u64 pages_free(void)
 	return hv_region.base + hv_region.size - heap_next;
 }
 
+hpa_t heap_table_alloc(void *ctx)
+{
+	(void)ctx;
+	return page_alloc();
+}
+
+void *heap_table_ptr(hpa_t pa, void *ctx)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
 static u64 *alloc_table(void)
 {
 	hpa_t p = page_alloc();
@@ -71,18 +83,6 @@ static u64 *alloc_table(void)
 	if (!p)
 		fatal("out of memory building Keel's page tables");
 	return phys_to_virt(p);
-}
-
-static hpa_t pt_alloc(void *ctx)
-{
-	(void)ctx;
-	return page_alloc();
-}
-
-static void *pt_ptr(hpa_t pa, void *ctx)
-{
-	(void)ctx;
-	return phys_to_virt(pa);
 }
 
 /* The MTRRs of this CPU (SDM vol. 3A 12.11.1-3); false on a CPU without
@@ -238,7 +238,7 @@ void paging_init(void)
 	have_mtrr = mtrr_read(&mtrr);
 	fmt = hostmap_format;
 	fmt.large_1g = big;
-	if (hostmap_build(&b, &fmt, pt_alloc, pt_ptr, NULL, have_mtrr ? &mtrr : NULL, top))
+	if (hostmap_build(&b, &fmt, heap_table_alloc, heap_table_ptr, NULL, have_mtrr ? &mtrr : NULL, top))
 		fatal("out of memory building Keel's page tables (identity map to 0x%llx)",
 		      (unsigned long long)top);
 	pml4 = phys_to_virt(b.root);

@@ -51,6 +51,7 @@ static void __attribute__((noreturn, used)) ap_main(u64 page)
 
 	trap_load_gdt();
 	__asm__ volatile("lidt %0" : : "m"(idtr));
+	hv_cpu_init();
 	ap_state = park_ops->park(page) ? AP_NOT_PARKED : AP_PARKED;
 	for (;;)
 		__asm__ volatile("cli; hlt" ::: "memory");
@@ -97,6 +98,9 @@ void smp_park_aps(const struct hv_backend *ops, const u32 *ids, int n)
 	park_ops = ops;
 	for (int v = 0; v < 256; v++)
 		ap_idt[v] = idt_gate((u64)(uintptr_t)(v == X86_EXC_NMI ? ap_nmi : ap_dead), 0);
+	/* A machine check on a parked AP is reported and its MCIP cleared
+	 * (hv/mce.c); the AP goes back to its halt loop. */
+	ap_idt[X86_EXC_MC] = idt_gate(trap_handler(X86_EXC_MC), 0);
 	/* Low memory is nobody's until the first guest is loaded. */
 	memcpy(phys_to_virt(AP_TRAMPOLINE), ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));

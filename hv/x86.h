@@ -59,7 +59,10 @@
 			 CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_CET)
 #define CR4_AMD_RESERVED (~CR4_AMD_DEFINED)
 
-/* DR6 and DR7: bits 63:32 are reserved, MBZ (APM 13.1.1). */
+/* DR6 and DR7: bits 63:32 are reserved, MBZ (APM 13.1.1). DR6.BS: the
+ * #DB was a single step. DEBUGCTL.BTF: TF steps branches only. */
+#define DR6_BS (1ull << 14)
+#define DEBUGCTL_BTF (1ull << 1)
 #define DR6_RESERVED_HIGH 0xFFFFFFFF00000000ull
 #define DR7_RESERVED_HIGH 0xFFFFFFFF00000000ull
 
@@ -166,6 +169,32 @@ static inline bool x86_exc_has_error_code(u8 vector)
 	default:
 		return false;
 	}
+}
+
+/* What a CPU does with an exception raised while it delivers another
+ * (SDM vol. 3A 6.15 "Interrupt 8", table 6-5; APM vol. 2 8.2.9): two
+ * contributory ones, or a page fault then a contributory one or another
+ * page fault, make a double fault; anything during a double fault's
+ * delivery shuts the CPU down; every other pair is handled one after the
+ * other, the second now. */
+enum x86_exc_outcome { X86_EXC_DELIVER_SECOND, X86_EXC_DOUBLE_FAULT, X86_EXC_SHUTDOWN };
+
+static inline bool x86_exc_contributory(u8 vector)
+{
+	return vector == X86_EXC_DE || vector == X86_EXC_TS || vector == X86_EXC_NP ||
+	       vector == X86_EXC_SS || vector == X86_EXC_GP || vector == X86_EXC_CP;
+}
+
+static inline enum x86_exc_outcome x86_exc_combine(u8 first, u8 second)
+{
+	if (first == X86_EXC_DF)
+		return X86_EXC_SHUTDOWN;
+	if (x86_exc_contributory(second) &&
+	    (x86_exc_contributory(first) || first == X86_EXC_PF))
+		return X86_EXC_DOUBLE_FAULT;
+	if (first == X86_EXC_PF && second == X86_EXC_PF)
+		return X86_EXC_DOUBLE_FAULT;
+	return X86_EXC_DELIVER_SECOND;
 }
 
 /* RFLAGS bits 3, 5, 15 and 63:22 are reserved, MBZ (SDM vol. 1 3.4.3,

@@ -108,11 +108,6 @@ BOCHS_MODELS = {"ryzen": "svm", "trinity_apu": "svm", "zambezi": "svm",
                 "corei7_skylake_x": "vmx", "corei7_icelake_u": "vmx"}
 
 
-# Issue 15 item 7, another change's: the VT-x watchdog stops the standard
-# kernel 11 exits in, while its decompressor runs with interrupts off.
-WATCHDOG = pytest.mark.xfail(strict=True, reason=(
-    "issue 15 item 7: the VT-x watchdog stops Debian's standard kernel (stop "
-    "reason=stuck, 11 exits: its decompressor runs with interrupts off)"))
 # Bochs 2.7 models on which Linux does not boot without Keel either
 # (measured with the same kernel and initramfs from a SYSLINUX disk):
 # Keel is not the cause. Strict, so that a Bochs that boots them turns
@@ -131,8 +126,6 @@ BOCHS_LIMIT_TIMEOUT = 300
 def bochs_marks(model, kernel):
     if model in BOCHS_LIMITS:
         return [pytest.mark.xfail(strict=True, reason=BOCHS_LIMITS[model])]
-    if BOCHS_MODELS[model] == "vmx" and kernel == "std":
-        return [WATCHDOG]
     return []
 
 

@@ -10,9 +10,12 @@
 #
 # /init mounts /proc, /sys and devtmpfs, prints KEEL-LINUX-MARKER on the
 # console and then, with keeltest=1 (or keeltest=reboot) on the kernel
-# command line, prints what tests/test_linux.py checks, runs /keel-hook if
-# a test added one (tests/linux_hook.py), and powers off (or reboots);
-# without it, it starts a shell on the console.
+# command line, prints what tests/test_linux.py checks (and, with
+# keeldisk=DEV, a checksum of DEV's first MiB), runs /keel-hook if a
+# test added one (tests/linux_hook.py), and powers off (or
+# reboots); without it, it hands over to busybox init (/etc/inittab), which
+# keeps a shell on the console and carries out `poweroff` and `reboot`
+# (a shell as PID 1 would ignore the signals those send).
 set -eu
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
@@ -33,7 +36,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
 mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" \
-	"$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root"
+	"$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root" "$root/etc"
 cp "$BUSYBOX" "$root/bin/busybox"
 # Every applet, as a relative symlink where busybox would install it.
 "$BUSYBOX" --list-full | while read -r app; do
@@ -57,9 +60,11 @@ echo "KEEL-LINUX-MARKER"
 echo "KEEL-UPTIME: $(cut -d' ' -f1 /proc/uptime)"
 
 keeltest=
+keeldisk=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	keeltest=*) keeltest=${arg#keeltest=} ;;
+	keeldisk=*) keeldisk=${arg#keeldisk=} ;;
 	esac
 done
 
@@ -71,6 +76,15 @@ if [ -n "$keeltest" ]; then
 	echo "KEEL-E820-BEGIN"
 	dmesg | grep -i 'e820'
 	echo "KEEL-E820-END"
+	echo "KEEL-ACPI-TABLES: $(ls /sys/firmware/acpi/tables | tr '\n' ' ')"
+	# keeldisk=DEV: the MD5 of DEV's first MiB, read with the disk
+	# driver's own DMA (tests/test_iommu.py); the driver probes it
+	# in the background, so wait for its node.
+	if [ -n "$keeldisk" ]; then
+		i=0
+		while [ ! -b "/dev/$keeldisk" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		echo "KEEL-DISK: $keeldisk $(dd if="/dev/$keeldisk" bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
+	fi
 	# A test may append an archive holding /keel-hook (the kernel
 	# unpacks concatenated archives in turn): it runs here.
 	if [ -x /keel-hook ]; then
@@ -89,10 +103,18 @@ if [ -n "$keeltest" ]; then
 	sleep 5
 fi
 
-echo "Keel test initramfs: busybox shell on the console; 'poweroff -f' to stop."
-exec setsid cttyhack sh
+echo "Keel test initramfs: busybox shell on the console; 'poweroff' to stop."
+exec /sbin/init
 INIT
 chmod 0755 "$root/init"
+
+# busybox init: a shell on the console (cttyhack makes the serial line its
+# controlling terminal, for job control and Ctrl-C), started again when it
+# exits; `poweroff`, `reboot` and Ctrl-Alt-Del end the system cleanly.
+cat > "$root/etc/inittab" <<'INITTAB'
+::respawn:/bin/cttyhack /bin/sh
+::ctrlaltdel:/sbin/reboot
+INITTAB
 
 # One newc header (buffer-format.rst): magic, then 13 fields of 8 hex
 # digits, then the name and its NUL padded to a multiple of 4 bytes.
