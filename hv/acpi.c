@@ -3,6 +3,7 @@
  * tables (the IOMMU's DMAR and IVRS) from the root tables guests read. */
 #include "hv.h"
 #include "acpi.h"
+#include "firmware.h"
 #include "../lib/string.h"
 
 #define BDA_EBDA_SEGMENT 0x40E
@@ -44,16 +45,30 @@ static const u8 *find_rsdp_in(u32 start, u32 len)
 	return NULL;
 }
 
+/* The RSDP the loader handed over (UEFI: from the EFI configuration
+ * table), else the BIOS areas' (ACPI 5.2.5.1: the EBDA's first KiB, then
+ * E0000h-FFFFFh). */
 static const u8 *find_rsdp(void)
 {
 	u32 ebda = (u32)*(const u16 *)phys_to_virt(BDA_EBDA_SEGMENT) << 4;
 	const u8 *rsdp = NULL;
 
+	if (firmware.rsdp && firmware.rsdp < GiB(4) && checksum_ok(phys_to_virt(firmware.rsdp), 20))
+		return phys_to_virt(firmware.rsdp);
+	if (firmware.uefi)
+		return NULL; /* no BIOS areas: what lies there is not the firmware's */
 	if (ebda >= 0x80000 && ebda < 0xA0000)
 		rsdp = find_rsdp_in(ebda, 1024);
 	if (!rsdp)
 		rsdp = find_rsdp_in(0xE0000, 0x20000);
 	return rsdp;
+}
+
+hpa_t acpi_rsdp(void)
+{
+	const u8 *rsdp = find_rsdp();
+
+	return rsdp ? virt_to_phys(rsdp) : 0;
 }
 
 const struct acpi_header *acpi_find_table(const char sig[4])

@@ -14,6 +14,9 @@ struct acpi_header {
 	u32 oem_revision, creator_id, creator_revision;
 } __attribute__((packed));
 
+/* The ACPI RSDP's physical address, or 0 when there is none. */
+hpa_t acpi_rsdp(void);
+
 /* The table with that signature from the RSDT/XSDT, or NULL. */
 const struct acpi_header *acpi_find_table(const char sig[4]);
 

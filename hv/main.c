@@ -4,6 +4,7 @@
 #include "acpi.h"
 #include "smp.h"
 #include "bootinfo.h"
+#include "firmware.h"
 #include "guest.h"
 #include "../iommu/iommu.h"
 #include "../lib/config.h"
@@ -71,12 +72,15 @@ static const struct cfg_entry *parse_entry(void)
 	return &entry_cfg.entries[0];
 }
 
-void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
+void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
+	     u64 boot_flags)
 {
 	const struct hv_backend *ops;
 	const struct cfg_entry *e;
 	struct cpu_info ci;
 
+	if (boot_flags & HV_BOOT_UEFI)
+		con_limit(CON_E9 | CON_COM1); /* UEFI left a graphics mode: no text screen */
 	con_init(CON_ALL);
 	log_line("Keel %s hypervisor in long mode", KEEL_VERSION);
 	if (magic != HV_ENTRY_MAGIC)
@@ -88,6 +92,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	mem_init(region_base, region_size, boot_info.used_end);
 	paging_init();
 	report_memory();
+	firmware_init(rsdp, boot_flags);
 
 	cpu_detect(&ci);
 	log_line("cpu vendor=%s backend=%s",
@@ -103,6 +108,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	hide_and_park_aps(ops);
 	iommu_init();
 	e = parse_entry();
+	firmware_check_entry(e);
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
 		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));
 	guests_run(e, ops);

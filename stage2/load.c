@@ -3,13 +3,9 @@
  * the way into long mode. */
 #include "stage2.h"
 #include "../lib/hvimage.h"
+#include "../lib/loader.h"
 #include "../lib/multiboot.h"
 #include "../lib/string.h"
-
-#define PTE_P (1ull << 0)
-#define PTE_RW (1ull << 1)
-#define PTE_PS (1ull << 7) /* a 2 MiB page in a page directory */
-#define PAGE_2M MiB(2)
 
 struct loaded_file {
 	const char *name;
@@ -39,62 +35,20 @@ static void read_to(struct fat_volume *vol, const char *name, const struct fat_f
 		s2_fatal("%s: %s", name, fat_strerror(rc));
 }
 
-static const struct hv_image_header *check_hv_image(u32 addr, u32 size)
-{
-	const struct hv_image_header *h = flat_ptr(addr);
-	const u32 *w = flat_ptr(addr);
-	u32 sum = 0;
-
-	if (size < sizeof(*h) || h->magic0 != HV_IMAGE_MAGIC0 || h->magic1 != HV_IMAGE_MAGIC1)
-		s2_fatal("%s: not a Keel hypervisor image (bad magic)", HV_IMAGE_NAME);
-	if (h->file_size != size || (size & 3) || h->mem_size < size ||
-	    h->mem_size > HV_IMAGE_MAX || h->entry_offset >= size ||
-	    h->virt_base != HV_VIRT_BASE)
-		s2_fatal("%s: corrupt header (file %u bytes, header says %u)",
-			 HV_IMAGE_NAME, (unsigned)size, (unsigned)h->file_size);
-	for (u32 i = 0; i < size / 4; i++)
-		sum += w[i];
-	if (sum)
-		s2_fatal("%s: checksum mismatch: the file is corrupt", HV_IMAGE_NAME);
-	return h;
-}
-
-/* Identity map of the first 4 GiB in 2 MiB pages, and the hypervisor's
- * virtual base mapped onto its region. Eight 4 KiB tables. */
-static u32 build_page_tables(u64 region, u64 region_size)
-{
-	u64 *pml4 = flat_ptr(S2_PAGE_TABLES);
-	u64 *pdpt_lo = pml4 + 512, *pd_lo = pml4 + 1024; /* four PDs */
-	u64 *pdpt_hi = pml4 + 3072, *pd_hi = pml4 + 3584;
-	u32 base = S2_PAGE_TABLES;
-
-	memset(pml4, 0, 8 * 4096);
-	pml4[0] = (base + 0x1000) | PTE_P | PTE_RW;
-	for (int i = 0; i < 4; i++)
-		pdpt_lo[i] = (base + 0x2000 + i * 0x1000) | PTE_P | PTE_RW;
-	for (u32 i = 0; i < 4 * 512; i++)
-		pd_lo[i] = ((u64)i << 21) | PTE_P | PTE_RW | PTE_PS;
-
-	/* HV_VIRT_BASE = PML4 slot 511, PDPT slot 510, PD slot 0. */
-	pml4[511] = (base + 0x6000) | PTE_P | PTE_RW;
-	pdpt_hi[510] = (base + 0x7000) | PTE_P | PTE_RW;
-	for (u32 i = 0; i < (u32)(region_size >> 21) && i < 512; i++)
-		pd_hi[i] = (region + ((u64)i << 21)) | PTE_P | PTE_RW | PTE_PS;
-	return base;
-}
-
 void load_and_start(struct fat_volume *vol, const struct mem_range *map, int nmap,
 		    const char *cfg_text, const struct cfg_entry *entry, u8 drive)
 {
 	static struct loaded_file files[CFG_MAX_GUESTS * 2];
 	static struct lm_handoff lm;
 	const char *names[CFG_MAX_GUESTS * 2];
+	u64 sizes[CFG_MAX_GUESTS * 2];
 	const struct hv_image_header *hdr;
 	struct fat_file hv;
 	struct mb_builder mb;
-	u64 region, region_size, need;
-	u32 lower, upper, at, info;
+	u64 region, region_size;
+	u32 at, info;
 	int nfiles, rc;
+	char why[LOADER_WHY_MAX];
 
 	rc = fat_lookup(vol, HV_IMAGE_NAME, &hv);
 	if (rc)
@@ -108,35 +62,26 @@ void load_and_start(struct fat_volume *vol, const struct mem_range *map, int nma
 		files[i].name = names[i];
 	lookup_files(vol, entry, files, nfiles);
 
-	/* Region: image (with .bss) + hand-off + files + heap, 2 MiB aligned. */
-	need = ALIGN_UP(HV_IMAGE_MAX, 4096) + HV_BOOTINFO_SIZE + HV_HEAP_SIZE;
 	for (int i = 0; i < nfiles; i++)
-		need += ALIGN_UP(files[i].f.size, 4096);
-	region_size = ALIGN_UP(need, HV_REGION_ALIGN);
-	if (memmap_find_top(map, nmap, region_size, HV_REGION_ALIGN, HV_REGION_FLOOR,
-			    GiB(4), &region))
-		s2_fatal("not enough memory: Keel needs %u MiB of RAM in one piece "
-			 "between 16 MiB and 4 GiB for itself and the entry's files",
-			 (unsigned)(region_size >> 20));
+		sizes[i] = files[i].f.size;
+	if (loader_place_region(map, nmap, sizes, nfiles, &region, &region_size, why, sizeof(why)))
+		s2_fatal("%s", why);
 	s2_log("region 0x%llx-0x%llx (%u MiB)", (unsigned long long)region,
 	       (unsigned long long)(region + region_size), (unsigned)(region_size >> 20));
 
 	read_to(vol, HV_IMAGE_NAME, &hv, (u32)region, HV_IMAGE_MAX);
-	hdr = check_hv_image((u32)region, hv.size);
+	if (loader_check_image(flat_ptr(region), hv.size, why, sizeof(why)))
+		s2_fatal("%s", why);
+	hdr = flat_ptr(region);
 	memset(flat_ptr(region + hv.size), 0, hdr->mem_size - hv.size);
 
 	/* The hand-off lives in the region too, so guests cannot touch it. */
 	info = (u32)region + HV_IMAGE_MAX;
 	at = info + HV_BOOTINFO_SIZE;
-	if (mb_init(&mb, flat_ptr(info), info, HV_BOOTINFO_SIZE))
-		s2_fatal("internal: hand-off buffer too small");
-	mb_memory_from_map(map, nmap, &lower, &upper);
-	mb_set_memory(&mb, lower, upper);
-	mb_set_boot_device(&mb, (u32)drive << 24 | 0x00FFFFFFu); /* partition 1 = slice 0 */
-	rc = mb_set_cmdline(&mb, cfg_text + entry->src_start, entry->src_end - entry->src_start);
-	rc |= mb_set_loader_name(&mb, "Keel");
-	rc |= mb_set_mmap(&mb, map, nmap);
-	mb_begin_modules(&mb); /* an entry may load no file: guest bios partition=N */
+	rc = loader_handoff_begin(&mb, flat_ptr(info), info, cfg_text, entry);
+	if (!rc)
+		mb_set_boot_device(&mb, (u32)drive << 24 | 0x00FFFFFFu); /* partition 1 = slice 0 */
+	rc |= loader_handoff_map(&mb, map, nmap);
 	for (int i = 0; i < nfiles && !rc; i++) {
 		read_to(vol, files[i].name, &files[i].f, at, files[i].f.size);
 		rc = mb_add_module(&mb, at, at + files[i].f.size, files[i].name);
@@ -147,7 +92,8 @@ void load_and_start(struct fat_volume *vol, const struct mem_range *map, int nma
 	if (rc)
 		s2_fatal("internal: hand-off buffer too small");
 
-	lm.pml4 = build_page_tables(region, region_size);
+	loader_page_tables(flat_ptr(S2_PAGE_TABLES), S2_PAGE_TABLES, region, region_size);
+	lm.pml4 = S2_PAGE_TABLES;
 	lm.entry = HV_VIRT_BASE + hdr->entry_offset;
 	lm.arg[0] = HV_ENTRY_MAGIC;
 	lm.arg[1] = info;

@@ -30,10 +30,12 @@ KEYS = (
     "io_exit_host_instructions_vmx", "io_exit_host_instructions_svm",
     "cpuid_exit_tsc_cycles_tcg", "hypercall_exit_tsc_cycles_tcg", "io_exit_tsc_cycles_tcg",
     "linux_idle_cpu_percent_keel", "linux_idle_cpu_percent_bare",
+    "efi_loader_bytes", "first_guest_seconds_seabios", "first_guest_seconds_ovmf",
 )
 
 # Measurable wherever build/disk.img, QEMU and Bochs are (make deps).
 ALWAYS = ("mbr_code_bytes", "stage2_bytes", "hv_image_bytes", "reserved_ram_bytes",
+          "efi_loader_bytes", "first_guest_seconds_seabios",
           "cpuid_exit_host_instructions_vmx", "cpuid_exit_host_instructions_svm",
           "cpuid_exit_tsc_cycles_tcg")
 
