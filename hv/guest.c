@@ -5,6 +5,7 @@
 #include "bootinfo.h"
 #include "gpmap.h"
 #include "guest.h"
+#include "fetch.h"
 #include "lapic.h"
 #include "msr.h"
 #include "ptbuild.h"
@@ -101,11 +102,27 @@ static void rom_copy_refresh(void)
 	memcpy(p + (RESET_VECTOR_LINEAR & (PAGE_SIZE - 1)), rom_hypercall, sizeof(rom_hypercall));
 }
 
+/* The guest-physical map reaches the CPU's physical-address width, where
+ * device memory above RAM lives (64-bit BARs, high MMIO windows), as far
+ * as 4-level tables translate. Without 1 GiB leaves every GiB costs a
+ * page directory: the map then stops at 1 TiB (4 MiB of tables). */
+#define GUEST_MAP_TOP_2M_ONLY ((u64)1 << 40)
+
+u64 guest_map_top(const struct pt_format *fmt)
+{
+	unsigned bits = cpu_phys_bits();
+	u64 top = bits >= 48 ? PT_ADDR_LIMIT : (u64)1 << bits;
+
+	if (!fmt->large_1g && top > GUEST_MAP_TOP_2M_ONLY)
+		top = GUEST_MAP_TOP_2M_ONLY;
+	return top;
+}
+
 int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8 *hypercall)
 {
 	static struct pt_range ranges[GUEST_MAP_MAX];
 	int n = gpmap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
-			    ranges, GUEST_MAP_MAX);
+			    guest_map_top(fmt), ranges, GUEST_MAP_MAX);
 
 	/* The APIC page and the ROM's last page on 4 KiB leaves of their
 	 * own: APIC writes go through hv/lapic.c, the ROM page is a copy.
@@ -233,6 +250,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 			con_set_sinks(CON_ALL);
 			log_line("VM entry failed for guest %d \"%s\"", g.index, g.name);
 			v->ops->dump(v);
+			guest_log_insn(v);
 			guest_stop(v, STOP_ENTRY_FAILED, 0);
 			break;
 		}
@@ -241,6 +259,12 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		exit_dispatch(v, &ex);
 		iommu_poll();
 	}
+	/* VT-x keeps the guest's CR0.CD and NW across VM exits (SDM vol. 3C
+	 * 28.5.1): a guest that turned caching off must not leave Keel and
+	 * the guests after it uncached. */
+	if (cache_enable())
+		log_line("caches: guest %d \"%s\" left caching off on Keel's CPU (CR0.CD or NW): "
+			 "turned back on", g.index, g.name);
 	trace_stop(v);
 	iommu_guest_done();
 	if (g.line_len) {
