@@ -9,6 +9,7 @@
 #include "bootinfo.h"
 #include "gpmap.h"
 #include "guest.h"
+#include "fetch.h"
 #include "lapic.h"
 #include "lock.h"
 #include "nmi.h"
@@ -162,11 +163,27 @@ static void rom_copy_refresh(void)
 	memcpy(p + (RESET_VECTOR_LINEAR & (PAGE_SIZE - 1)), rom_hypercall, sizeof(rom_hypercall));
 }
 
+/* The guest-physical map reaches the CPU's physical-address width, where
+ * device memory above RAM lives (64-bit BARs, high MMIO windows), as far
+ * as 4-level tables translate. Without 1 GiB leaves every GiB costs a
+ * page directory: the map then stops at 1 TiB (4 MiB of tables). */
+#define GUEST_MAP_TOP_2M_ONLY ((u64)1 << 40)
+
+u64 guest_map_top(const struct pt_format *fmt)
+{
+	unsigned bits = cpu_phys_bits();
+	u64 top = bits >= 48 ? PT_ADDR_LIMIT : (u64)1 << bits;
+
+	if (!fmt->large_1g && top > GUEST_MAP_TOP_2M_ONLY)
+		top = GUEST_MAP_TOP_2M_ONLY;
+	return top;
+}
+
 int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8 *hypercall)
 {
 	static struct pt_range ranges[GUEST_MAP_MAX];
 	int n = gpmap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
-			    ranges, GUEST_MAP_MAX);
+			    guest_map_top(fmt), ranges, GUEST_MAP_MAX);
 
 	/* The APIC page and the ROM's last page on 4 KiB leaves of their
 	 * own: APIC writes go through hv/lapic.c, the ROM page is a copy.

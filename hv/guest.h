@@ -72,6 +72,9 @@ void guest_identity_map(gpa_t base);
 struct pt_builder;
 struct pt_format;
 int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8 *hypercall);
+/* Where that map ends: the CPU's physical-address width, capped at 2^48
+ * (and at 1 TiB when fmt has no 1 GiB leaves). */
+u64 guest_map_top(const struct pt_format *fmt);
 
 /* The real-mode reset vector, F000:FFF0, and the page that holds it. */
 #define RESET_VECTOR_LINEAR 0xFFFF0ull

@@ -19,9 +19,10 @@ const char *cpu_suffix(void);
 
 void hv_halt(void) __attribute__((noreturn));
 
-/* Keel's region (hv/mem.c). Physical memory below 4 GiB is identity-mapped
- * in the hypervisor's page tables, so a host-physical address there is also
- * a pointer. The image itself runs at HV_VIRT_BASE. */
+/* Keel's region (hv/mem.c). All of RAM, and everything below 4 GiB, is
+ * identity-mapped in the hypervisor's page tables, so a host-physical
+ * address there is also a pointer (guest RAM included: check it with
+ * guest_ram() first). The image itself runs at HV_VIRT_BASE. */
 struct hv_region {
 	hpa_t base;
 	u64 size;
@@ -46,6 +47,9 @@ u64 pages_free(void);
 hpa_t heap_table_alloc(void *ctx);
 void *heap_table_ptr(hpa_t pa, void *ctx);
 void paging_init(void);
+/* Clears CR0.CD and CR0.NW (after WBINVD) on this CPU; true when either
+ * was set. VT-x leaves the guest's CD and NW in CR0 across VM exits. */
+bool cache_enable(void);
 
 /* Descriptor tables and exceptions (hv/trap.c). */
 void trap_init(void);
@@ -78,6 +82,8 @@ void cpu_detect(struct cpu_info *ci);
 /* Keel's own CR4 on this CPU (the bootstrap CPU and each AP): #MC
  * reported rather than a shutdown, XSETBV allowed. */
 void hv_cpu_init(void);
+bool cpu_has_1g_pages(void);
+unsigned cpu_phys_bits(void);
 
 /* Sets bit n of a permission map (I/O and MSR bitmaps, IOPM, MSRPM). */
 static inline void bitmap_set(u8 *map, u32 n)

@@ -13,6 +13,7 @@
  * attention bits (hv/percpu.h); everything else (NMIs, stops, INIT and
  * SIPI by mail, NMIs to inject) waits behind it. */
 #include "hv.h"
+#include "fetch.h"
 #include "guest.h"
 #include "msr.h"
 #include "nmi.h"
@@ -77,6 +78,12 @@ void vcpu_wait_for_sipi(struct vcpu *v)
 /* Out of the guest: what the guest left pending dies with it. */
 static void leave(struct vcpu *v)
 {
+	/* VT-x keeps the guest's CR0.CD and NW across VM exits (SDM vol. 3C
+	 * 28.5.1): a guest that turned caching off must not leave Keel and
+	 * the guests after it uncached, on any CPU. */
+	if (cache_enable() && v->guest)
+		log_line("caches: guest %d \"%s\" left caching off on Keel's CPU (CR0.CD or NW): "
+			 "turned back on%s", v->guest->index, v->guest->name, cpu_suffix());
 	trace_stop(v);
 	v->nmi_pending = 0;
 	v->ops->left_guest(v);
@@ -205,6 +212,7 @@ static void entry_failed(struct vcpu *v)
 	log_line("VM entry failed for guest %d \"%s\"%s", g ? g->index : 0, g ? g->name : "",
 		 cpu_suffix());
 	v->ops->dump(v);
+	guest_log_insn(v);
 	guest_stop(v, STOP_ENTRY_FAILED, 0);
 }
 

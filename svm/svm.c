@@ -174,11 +174,20 @@ static int svm_vcpu_create(struct vcpu *v)
 
 static int svm_map_memory(void)
 {
-	int n = guest_map_memory(&npt, &npt_format, svm_backend.hypercall_insn);
+	/* npt_format, with 1 GiB leaves where the CPU's paging has them
+	 * (nested tables are long-mode tables, 15.25.5); the builder keeps a
+	 * pointer to it. */
+	static struct pt_format fmt;
+	int n;
 
+	fmt = npt_format;
+	fmt.large_1g = cpu_has_1g_pages();
+	n = guest_map_memory(&npt, &fmt, svm_backend.hypercall_insn);
 	if (n < 0)
 		return -1;
-	log_line("npt: %d ranges, %u tables, Keel's region unmapped", n, npt.tables);
+	log_line("npt: %d ranges, %u tables, Keel's region unmapped; mapped to 0x%llx with %s pages",
+		 n, npt.tables, (unsigned long long)guest_map_top(&fmt),
+		 fmt.large_1g ? "1 GiB" : "2 MiB");
 	return 0;
 }
 
@@ -367,7 +376,17 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 		s->vmcb->control.eventinj = s->vmcb->control.exitintinfo;
 	if (e->reason == SVM_EXIT_IRET)
 		iret_exit(s, e);
-	return e->kind == VMEXIT_INVALID ? RUN_FAILED : 0;
+	if (e->kind == VMEXIT_INVALID) {
+		/* The same rules again, now on the state the CPU refused; when
+		 * none is broken the cause lies outside them (an emulator's
+		 * own check: docs/cpus.md), and the dump and the guest's
+		 * instruction that follow are what is left to go on. */
+		rule = vmcb_check(s->vmcb, &caps);
+		log_line("vmcb check after VMEXIT_INVALID: %s",
+			 rule ? rule : "no rule Keel checks is broken");
+		return RUN_FAILED;
+	}
+	return 0;
 }
 
 /* Keel completed an intercepted instruction, which never ran (APM

@@ -299,8 +299,7 @@ def test_debian_standard_kernel_bochs_vmx(tmp_path):
     off (`guest looped with interrupts off ... for 3 watchdog periods`).
     About 12 minutes on a busy machine here (732 s)."""
     if not LINUX_STD.exists() or not LINUX_INITRD.exists():
-        pytest.skip(f"{LINUX_STD} or {LINUX_INITRD} missing: `make linux`, then "
-                    "KERNEL_META=linux-image-amd64 tools/fetch-kernel.sh build/linux-std")
+        pytest.skip(f"{LINUX_STD} or {LINUX_INITRD} missing: `make linux linux-std`")
     cfg = ('timeout 0\ndefault 1\n\nentry "Debian standard kernel"\n'
            '  guest linux kernel=BZSTD initrd=INITRD cmdline="console=ttyS0 keeltest=1"\n'
            "  after poweroff\n")

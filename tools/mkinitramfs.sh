@@ -11,8 +11,9 @@
 # /init mounts /proc, /sys and devtmpfs, prints KEEL-LINUX-MARKER on the
 # console and then, with keeltest=1 (or keeltest=reboot) on the kernel
 # command line, prints what tests/test_linux.py checks (and, with
-# keeldisk=DEV, a checksum of DEV's first MiB) and powers off (or
-# reboots); keeltest=smp adds the CPU count and two busy shells at once
+# keeldisk=DEV, a checksum of DEV's first MiB), runs /keel-hook if a
+# test added one (tests/linux_hook.py), and powers off (or reboots);
+# keeltest=smp adds the CPU count and two busy shells at once
 # (tests/test_smp.py); without it, it hands over to busybox init
 # (/etc/inittab), which keeps a shell on the console and carries out
 # `poweroff` and `reboot` (a shell as PID 1 would ignore the signals
@@ -107,6 +108,11 @@ if [ -n "$keeltest" ]; then
 		i=0
 		while [ ! -b "/dev/$keeldisk" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 		echo "KEEL-DISK: $keeldisk $(dd if="/dev/$keeldisk" bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
+	fi
+	# A test may append an archive holding /keel-hook (the kernel
+	# unpacks concatenated archives in turn): it runs here.
+	if [ -x /keel-hook ]; then
+		/keel-hook
 	fi
 	# The console drains what was written here through the UART's
 	# interrupts, while the kernel's own shutdown lines go out at once:

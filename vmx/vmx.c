@@ -385,11 +385,19 @@ static int vmx_vcpu_create(struct vcpu *v)
 
 static int vmx_map_memory(void)
 {
-	int n = guest_map_memory(&ept, &ept_format, vmx_backend.hypercall_insn);
+	/* ept_format, with 1 GiB leaves where the CPU has them (SDM A.10);
+	 * the builder keeps a pointer to it. */
+	static struct pt_format fmt;
+	int n;
 
+	fmt = ept_format;
+	fmt.large_1g = ept_vpid_cap & VMX_EPT_1GB_PAGES;
+	n = guest_map_memory(&ept, &fmt, vmx_backend.hypercall_insn);
 	if (n < 0)
 		return -1;
-	log_line("ept: %d ranges, %u tables, Keel's region unmapped", n, ept.tables);
+	log_line("ept: %d ranges, %u tables, Keel's region unmapped; mapped to 0x%llx with %s pages",
+		 n, ept.tables, (unsigned long long)guest_map_top(&fmt),
+		 fmt.large_1g ? "1 GiB" : "2 MiB");
 	return 0;
 }
 
@@ -640,6 +648,18 @@ static const char *check_guest_state(struct vmx_vcpu *x)
 	return vmx_check_guest_state(&g, &c);
 }
 
+/* Every failed entry, not only the first: the guest-state rules again on
+ * the state the CPU refused, so the log names the one broken, or says
+ * that none of them is (then the dump and the guest's instruction that
+ * follow are what is left to go on). */
+static void explain_failed_entry(struct vmx_vcpu *x)
+{
+	const char *rule = check_guest_state(x);
+
+	log_line("guest-state check after the failed entry: %s",
+		 rule ? rule : "no rule Keel checks is broken");
+}
+
 /* The exit fields this exit's decoding and handling use: the frequent
  * instruction exits need the reason and the length only (each VMREAD
  * is an instruction on the path of every exit); the rest, and anything
@@ -740,6 +760,7 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 		memset(e, 0, sizeof(*e));
 		e->kind = VMEXIT_INVALID;
 		log_line("%s failed: %s", x->launched ? "VMRESUME" : "VMLAUNCH", vmx_fail_words(rc == 1));
+		explain_failed_entry(x);
 		return RUN_FAILED;
 	}
 	x->launched = true;
@@ -754,6 +775,7 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 	if (e->kind == VMEXIT_INVALID) {
 		log_line("VM entry failed: exit reason %u (%s)", xi.reason & 0xFFFF,
 			 vmx_exit_reason_str(xi.reason & 0xFFFF));
+		explain_failed_entry(x);
 		return RUN_FAILED;
 	}
 	return 0;
