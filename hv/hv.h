@@ -14,6 +14,8 @@ void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "keel: FATAL: ...", then the machine stops: emulators exit with code 3,
  * a real machine halts with the message on screen. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* " on cpu N" on an AP, "" on the bootstrap CPU: for lines that name it. */
+const char *cpu_suffix(void);
 
 void hv_halt(void) __attribute__((noreturn));
 
@@ -52,8 +54,13 @@ bool cache_enable(void);
 /* Descriptor tables and exceptions (hv/trap.c). */
 void trap_init(void);
 
-/* Halt until an interrupt arrives; returns its vector, or -1 (hv/idle.c). */
+/* Halt until an interrupt arrives; returns its vector, or -1 when an NMI
+ * or another CPU wanted this CPU's attention first (hv/idle.c). */
 int idle_wait(void);
+/* The idle IDT and the NMI windows of hv/idle_stubs.asm: once, early. */
+void idle_init(void);
+/* Interrupts off; halts until this CPU's attention word is set. */
+void halt_until_attention(void);
 
 /* The TSC's rate in Hz, measured once against the PIT (hv/tsc.c); 0
  * when neither the PIT nor CPUID tells. */

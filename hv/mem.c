@@ -7,6 +7,7 @@
 #include "hv.h"
 #include "bootinfo.h"
 #include "hostmap.h"
+#include "lock.h"
 #include "x86.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
@@ -20,6 +21,8 @@
 
 /* Set once by mem_init() before anything else runs. */
 struct hv_region hv_region;
+/* The heap's first free byte: every CPU may allocate (hv/lock.h). */
+static struct spinlock alloc_lock;
 static hpa_t heap_next;
 
 hpa_t virt_to_phys(const void *p)
@@ -44,12 +47,17 @@ void mem_init(hpa_t base, u64 size, hpa_t used_end)
 
 hpa_t pages_alloc(unsigned n, u64 align)
 {
-	hpa_t p = ALIGN_UP(heap_next, align < PAGE_SIZE ? PAGE_SIZE : align);
 	u64 bytes = (u64)n * PAGE_SIZE;
+	hpa_t p;
 
-	if (p + bytes > hv_region.base + hv_region.size)
+	spin_lock(&alloc_lock);
+	p = ALIGN_UP(heap_next, align < PAGE_SIZE ? PAGE_SIZE : align);
+	if (p + bytes > hv_region.base + hv_region.size) {
+		spin_unlock(&alloc_lock);
 		return 0;
+	}
 	heap_next = p + bytes;
+	spin_unlock(&alloc_lock);
 	memset(phys_to_virt(p), 0, bytes);
 	return p;
 }

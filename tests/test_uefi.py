@@ -108,10 +108,12 @@ def test_uefi_rsdp_handed_over(flat_boot):
     assert_no_line(r, "no ACPI MADT")
 
 
-def test_uefi_aps_parked(flat_boot):
-    """The AP start-up code goes to a free page of the converted map."""
-    assert_line(flat_boot, "keel: cpus: 1 AP hidden from guests")
-    assert_line(flat_boot, "keel: cpus: 1 AP parked in Keel (GIF clear: INIT held)")
+def test_uefi_aps_started(flat_boot):
+    """The AP start-up code goes to a free page of the converted map: the
+    AP becomes a vCPU waiting for a guest's INIT-SIPI (docs/cpus.md)."""
+    assert_line(flat_boot, "keel: cpus: 1 AP ready, waiting for the guest's INIT-SIPI "
+                           "(in Keel with GIF set")
+    assert_line(flat_boot, "keel: cpus: 2 CPUs for guests")
 
 
 def test_uefi_memory_map_handed_over(flat_boot):
@@ -331,7 +333,7 @@ def test_uefi_hostile_guests(tmp_path):
 # Bochs maps as a BIOS ROM) and the EFI loader boots Keel on its VMX model.
 # OVMF installs no ACPI tables there: it takes them from QEMU's fw_cfg
 # device, which Bochs does not have (docs/emulators.md). So Keel sees no
-# RSDP and no MADT, parks no AP, and powers off through Bochs' port.
+# RSDP and no MADT, starts no AP, and powers off through Bochs' port.
 
 BOCHS_TIMEOUT = 180
 
@@ -346,7 +348,7 @@ def test_uefi_bochs_vmx_flat_guests(tmp_path):
     r = boot_bochs(image_with(tmp_path, FLAT))
     assert_lines_in_order(r, [LOADER_LINE, "keel: acpi rsdp: none in the EFI configuration table",
                               "keel: entering long mode", "keel: cpu vendor=Intel backend=vmx",
-                              "keel: cpus: no ACPI MADT", "keel: vmx on: "])
+                              "keel: vmx on: ", "keel: cpus: no ACPI MADT"])
     for i, g in enumerate(FLAT, 1):
         assert_line(r, f'keel: guest {i} "{g.file}" stop reason=exit-code code=0 ')
     assert_line(r, "keel: poweroff code=0")

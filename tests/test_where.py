@@ -650,9 +650,11 @@ def entry_addresses(disassembly):
         if insn in ("vmlaunch", "vmresume", "vmrun"):
             addrs.setdefault(insn, addr)
         # The breakpoint sits right before the entry instruction in the
-        # stubs (vmx_vmenter, svm_vmrun); older builds had it in C.
+        # stubs (vmx_vmenter and its NMI window's labels, svm_vmrun);
+        # older builds had it in C.
         if insn == "xchg" and "%bx,%bx" in line and \
-                func in ("vmx_run", "svm_run", "vmx_vmenter", "svm_vmrun"):
+                (func in ("vmx_run", "svm_run", "vmx_vmenter", "svm_vmrun") or
+                 func.startswith("vmx_entry_")):
             nxt = next(ln for ln in lines[i + 1:] if re.match(r"^\s*[0-9a-f]+:", ln))
             addrs.setdefault(f"after_break_{func[:3]}", int(nxt.split(":")[0], 16))
     missing = [k for k in ("vmlaunch", "vmresume", "vmrun", "after_break_vmx",
