@@ -22,9 +22,16 @@ global idle_halt, idle_halt_hlt, idle_halt_out
 global halt_until_attention, halt_until_attention_hlt
 
 section .text
+; The stub returns with interrupts off (RFLAGS.IF cleared in the frame:
+; RIP, CS, RFLAGS, RSP, SS): a second interrupt taken between the IRETQ
+; and idle_halt's CLI would overwrite the vector of the first, which the
+; local APIC has already delivered -- lost to the guest, its in-service
+; bit never cleared, and every interrupt of its priority or lower held
+; back on that CPU for good.
 %macro idle_stub 1
 idle_stub_%1:
 	mov dword [gs:PERCPU_IDLE_VECTOR], %1
+	btr qword [rsp + 16], 9
 	iretq
 %endmacro
 
