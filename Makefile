@@ -194,6 +194,7 @@ UNIT_SRCS_config := lib/config.c
 UNIT_SRCS_fat := stage2/fat.c
 UNIT_SRCS_format := lib/format.c
 UNIT_SRCS_memmap := lib/memmap.c
+UNIT_SRCS_iocount := hv/iocount.c lib/format.c
 UNIT_SRCS_multiboot := lib/multiboot.c lib/memmap.c
 UNIT_SRCS_cpuid := hv/cpuid.c hv/vmexit.c
 UNIT_SRCS_vmcb_check := svm/vmcb_check.c

@@ -133,6 +133,7 @@ static void handle_io(struct vcpu *v, const struct vmexit *e)
 	u64 rax = vcpu_get_reg(v, VCPU_RAX), mask = io_mask(io->size);
 	u32 val = (u32)(rax & mask);
 
+	io_count(&v->io_exits, io->port, io->size, io->in);
 	if (io->string) {
 		guest_stop(v, STOP_UNHANDLED, e->reason);
 		log_line("string I/O to intercepted port 0x%x is not supported", io->port);

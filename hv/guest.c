@@ -211,6 +211,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->ipi_refused = false;
 	v->total_exits = 0;
 	memset(v->exits, 0, sizeof(v->exits));
+	memset(&v->io_exits, 0, sizeof(v->io_exits));
 	rom_copy_refresh();
 	v->ops->vcpu_reset(v, &st);
 	/* From here the guest owns COM1 and the screen. */
@@ -239,6 +240,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		log_line("guest %d \"%s\" stop reason=%s exits=%llu", g.index, g.name,
 			 stop_reason_name(v->stop), (unsigned long long)v->total_exits);
 	log_exits(v);
+	io_count_log(&v->io_exits);
 	v->guest = NULL;
 	return v->stop;
 }

@@ -6,6 +6,7 @@
 #include "../lib/types.h"
 #include "../lib/config.h"
 #include "vmexit.h"
+#include "iocount.h"
 
 /* General registers the entry/exit stub saves and restores, in this order
  * (the stubs use these offsets; hv/asm-offsets checks them). RSP and RAX
@@ -98,6 +99,7 @@ struct vcpu {
 	struct guest *guest;
 	u64 exits[VMEXIT_KIND_COUNT];
 	u64 total_exits;
+	struct io_counts io_exits;            /* the I/O exits by port (hv/iocount.c) */
 	enum stop_reason stop;
 	u64 stop_code;
 	bool halted;                          /* waiting in HLT for an interrupt */
