@@ -36,6 +36,10 @@ struct lm_handoff {
 
 void enter_long_mode(const struct lm_handoff *h) __attribute__((noreturn));
 void stage2_halt(void) __attribute__((noreturn));
+/* Copies bytes from src to dst, both flat addresses below 4 GiB, a
+ * dword at a time (stage2/entry.asm). */
+void s2_copy(void *dst, const void *src, u32 bytes);
+
 /* Waits for one interrupt with interrupts enabled just for that. */
 void s2_wait_interrupt(void);
 
