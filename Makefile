@@ -39,8 +39,9 @@ ifdef DEBUG_ENTRY
 NASMFLAGS_HV += -DDEBUG_ENTRY=1
 endif
 
-LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c lib/multiboot.c
-S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c $(LIB_SRCS)
+LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c lib/multiboot.c \
+	lib/acpi.c
+S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c lib/region.c $(LIB_SRCS)
 S2_ASM := stage2/entry.asm stage2/longmode.asm
 HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c guest/*.c) $(LIB_SRCS)
 HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
@@ -194,6 +195,8 @@ UNIT_SRCS_config := lib/config.c
 UNIT_SRCS_fat := stage2/fat.c
 UNIT_SRCS_format := lib/format.c
 UNIT_SRCS_memmap := lib/memmap.c
+UNIT_SRCS_acpi := lib/acpi.c
+UNIT_SRCS_region := lib/region.c lib/memmap.c
 UNIT_SRCS_iocount := hv/iocount.c lib/format.c
 UNIT_SRCS_multiboot := lib/multiboot.c lib/memmap.c
 UNIT_SRCS_cpuid := hv/cpuid.c hv/vmexit.c

@@ -4,65 +4,16 @@
 #include "acpi.h"
 #include "../lib/string.h"
 
-#define BDA_EBDA_SEGMENT 0x40E
-#define MADT_ENTRIES_OFFSET 44          /* header, local APIC address, flags */
-#define MADT_LOCAL_APIC 0               /* 5.2.12.2 */
-#define MADT_LOCAL_X2APIC 9             /* 5.2.12.12 */
-#define MADT_LAPIC_ENABLED (1u << 0)
-#define MADT_LAPIC_ONLINE_CAPABLE (1u << 1)
-
-static bool checksum_ok(const void *p, u32 len)
+/* Below 4 GiB, physical addresses are pointers in Keel (hv/mem.c). */
+static const void *acpi_phys(u64 pa, u32 len, void *ctx)
 {
-	const u8 *b = p;
-	u8 sum = 0;
-
-	while (len--)
-		sum += *b++;
-	return sum == 0;
-}
-
-static const u8 *find_rsdp_in(u32 start, u32 len)
-{
-	for (u32 a = start; a + 20 <= start + len; a += 16) {
-		const u8 *p = phys_to_virt(a);
-
-		if (!memcmp(p, "RSD PTR ", 8) && checksum_ok(p, 20))
-			return p;
-	}
-	return NULL;
+	(void)ctx;
+	return pa + len <= GiB(4) ? phys_to_virt(pa) : NULL;
 }
 
 const struct acpi_header *acpi_find_table(const char sig[4])
 {
-	u32 ebda = (u32)*(const u16 *)phys_to_virt(BDA_EBDA_SEGMENT) << 4;
-	const u8 *rsdp = NULL;
-	const struct acpi_header *root;
-	bool xsdt;
-	u32 n;
-
-	if (ebda >= 0x80000 && ebda < 0xA0000)
-		rsdp = find_rsdp_in(ebda, 1024);
-	if (!rsdp)
-		rsdp = find_rsdp_in(0xE0000, 0x20000);
-	if (!rsdp)
-		return NULL;
-	xsdt = rsdp[15] >= 2 && *(const u64 *)(rsdp + 24) && *(const u64 *)(rsdp + 24) < GiB(4);
-	root = phys_to_virt(xsdt ? *(const u64 *)(rsdp + 24) : *(const u32 *)(rsdp + 16));
-	if (root->length < sizeof(*root))
-		return NULL;
-	n = (root->length - sizeof(*root)) / (xsdt ? 8 : 4);
-	for (u32 i = 0; i < n; i++) {
-		const u8 *ent = (const u8 *)(root + 1) + i * (xsdt ? 8 : 4);
-		u64 addr = xsdt ? *(const u64 *)ent : *(const u32 *)ent;
-		const struct acpi_header *t;
-
-		if (!addr || addr >= GiB(4))
-			continue;
-		t = phys_to_virt(addr);
-		if (!memcmp(t->signature, sig, 4))
-			return t;
-	}
-	return NULL;
+	return acpi_rsdp_table(acpi_find_rsdp_bios(acpi_phys, NULL), sig, acpi_phys, NULL);
 }
 
 /* Keel runs guests on the bootstrap CPU only (DESIGN.md "CPUs"): the APs

@@ -3,15 +3,7 @@
 #ifndef KEEL_ACPI_H
 #define KEEL_ACPI_H
 
-#include "../lib/types.h"
-
-struct acpi_header {
-	char signature[4];
-	u32 length;
-	u8 revision, checksum;
-	char oem_id[6], oem_table_id[8];
-	u32 oem_revision, creator_id, creator_revision;
-} __attribute__((packed));
+#include "../lib/acpi.h"
 
 /* The table with that signature from the RSDT/XSDT, or NULL. */
 const struct acpi_header *acpi_find_table(const char sig[4]);

@@ -28,6 +28,8 @@ static const char *const stop_names[] = {
 
 /* The one vCPU; owned by guests_run(). */
 static struct vcpu vcpu0;
+/* No guest has started yet (the boot's timing line comes before the first). */
+static bool first_start = true;
 
 const char *stop_reason_name(enum stop_reason why)
 {
@@ -85,7 +87,7 @@ void guest_identity_map(gpa_t base)
 static hpa_t pt_page_alloc(void *ctx)
 {
 	(void)ctx;
-	return page_alloc();
+	return table_page_alloc();
 }
 
 static void *pt_page_ptr(hpa_t pa, void *ctx)
@@ -93,6 +95,10 @@ static void *pt_page_ptr(hpa_t pa, void *ctx)
 	(void)ctx;
 	return phys_to_virt(pa);
 }
+
+/* The EPT/NPT tables guest_map_memory() built for the backend, which
+ * give_back_files() extends. Owned by guests_run(). */
+static struct pt_builder *guest_pt;
 
 /* The guest's view of the BIOS ROM's last page: a copy in Keel's region
  * whose reset vector (F000:FFF0) holds the hypercall instruction, so that
@@ -123,8 +129,9 @@ int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8
 	if (n >= 0)
 		n = gpmap_isolate_page(ranges, n, GUEST_MAP_MAX, RESET_VECTOR_PAGE);
 	if (!rom_copy)
-		rom_copy = page_alloc();
+		rom_copy = table_page_alloc();
 	memcpy(rom_hypercall, hypercall, sizeof(rom_hypercall));
+	guest_pt = b;
 	if (n < 0 || !rom_copy || pt_init(b, fmt, pt_page_alloc, pt_page_ptr, NULL) ||
 	    pt_map_ranges(b, ranges, n) || pt_set_page(b, lapic_page(), lapic_page(), false) ||
 	    pt_set_page(b, RESET_VECTOR_PAGE, rom_copy, true))
@@ -216,6 +223,10 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->ops->vcpu_reset(v, &st);
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);
+	if (first_start) {
+		bootinfo_log_tsc();
+		first_start = false;
+	}
 
 	while (v->stop == STOP_NONE) {
 		if (v->ops->run(v, &ex)) {
@@ -245,6 +256,47 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	return v->stop;
 }
 
+/* The module whose pages end at end, or NULL. */
+static const struct boot_module *module_ending_at(hpa_t end)
+{
+	for (int i = 0; i < boot_info.nmods; i++) {
+		const struct boot_module *m = &boot_info.mods[i];
+
+		if (ALIGN_UP(m->end, PAGE_SIZE) == end && m->start < end)
+			return m;
+	}
+	return NULL;
+}
+
+/* After guest done (0-based) stopped: the files no later guest of the
+ * entry names lie at the top of the region (stage 2 put them there, the
+ * first guest's topmost: lib/region.h). They go back to the guests that
+ * follow -- mapped in the nested tables, and in every memory map a guest
+ * obtains, since those carve out hv_region as it is now. The region
+ * stays one block below them (DESIGN.md); only its top moves. */
+static void give_back_files(const struct cfg_entry *e, int done)
+{
+	hpa_t end = hv_region.base + hv_region.size, start = end;
+	const struct boot_module *m;
+	char names[MB_MAX_MODULES * CFG_FILE_MAX];
+	int n = 0;
+
+	while ((m = module_ending_at(start)) && cfg_file_last_guest(e, m->name) <= done) {
+		start = ALIGN_DOWN(m->start, PAGE_SIZE);
+		n += fmt_snprintf(names + n, sizeof(names) - n, "%s%s", n ? " " : "", m->name);
+	}
+	if (start == end)
+		return;
+	if (pt_map_identity(guest_pt, start, end - start, PT_MEM_WB))
+		fatal("out of memory mapping 0x%llx-0x%llx for guests",
+		      (unsigned long long)start, (unsigned long long)end);
+	region_give_back(start);
+	log_line("region gave 0x%llx-0x%llx (%llu KiB: %s) back to guests; Keel keeps %llu KiB",
+		 (unsigned long long)start, (unsigned long long)end,
+		 (unsigned long long)((end - start) >> 10), names,
+		 (unsigned long long)(hv_region.size >> 10));
+}
+
 void guests_run(const struct cfg_entry *e, const struct hv_backend *ops)
 {
 	struct vcpu *v = &vcpu0;
@@ -254,11 +306,16 @@ void guests_run(const struct cfg_entry *e, const struct hv_backend *ops)
 		fatal("%s: could not turn the extension on", ops->name);
 	if (ops->vcpu_create(v) || ops->map_memory(v))
 		fatal("%s: out of memory setting up the virtual CPU", ops->name);
+	mem_report();
 
 	for (;;) {
-		for (int i = 0; i < e->nguests; i++)
+		for (int i = 0; i < e->nguests; i++) {
 			if (run_guest(v, e, i) == STOP_POWEROFF)
 				power_off(0);
+			/* A restart needs every file again. */
+			if (e->after != CFG_AFTER_RESTART && i + 1 < e->nguests)
+				give_back_files(e, i);
+		}
 		if (e->after == CFG_AFTER_RESTART) {
 			log_line("after: restart");
 			continue;

@@ -75,6 +75,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	const struct hv_backend *ops;
 	const struct cfg_entry *e;
 	struct cpu_info ci;
+	u64 tsc = rdtsc();
 
 	con_init(CON_ALL);
 	log_line("Keel %s hypervisor in long mode", KEEL_VERSION);
@@ -83,7 +84,10 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 		      (unsigned long long)magic);
 	trap_init();
 	bootinfo_read(info_pa, region_base, region_size);
-	mem_init(region_base, region_size, boot_info.used_end);
+	boot_info.tsc.hv = tsc;
+	mem_init(region_base, region_size, boot_info.heap_start, boot_info.heap_end);
+	/* Before hide_and_park_aps() disables the APs' MADT entries. */
+	hv_region.cpus = acpi_madt_cpus(acpi_find_table("APIC"));
 	paging_init();
 	report_memory();
 

@@ -1,9 +1,11 @@
-/* Placing Keel's region, loading the hypervisor image and the chosen
- * entry's files into it, the Multiboot hand-off, and the page tables for
- * the way into long mode. */
+/* Placing Keel's region (lib/region.h), loading the hypervisor image and
+ * the chosen entry's files into it, the Multiboot hand-off, and the page
+ * tables for the way into long mode. */
 #include "stage2.h"
+#include "../lib/acpi.h"
 #include "../lib/hvimage.h"
 #include "../lib/multiboot.h"
+#include "../lib/region.h"
 #include "../lib/string.h"
 
 #define PTE_P (1ull << 0)
@@ -83,52 +85,98 @@ static u32 build_page_tables(u64 region, u64 region_size)
 	return base;
 }
 
+/* Physical memory below 4 GiB is reached with unreal-mode flat pointers. */
+static const void *s2_phys(u64 pa, u32 len, void *ctx)
+{
+	(void)ctx;
+	return pa + len <= GiB(4) ? flat_ptr((uintptr_t)pa) : NULL;
+}
+
+/* Processors the firmware's MADT lists (1 without one): Keel's region
+ * keeps per-CPU state for each. */
+static unsigned count_cpus(void)
+{
+	u64 rsdp = acpi_find_rsdp_bios(s2_phys, NULL);
+	unsigned n = acpi_madt_cpus(acpi_rsdp_table(rsdp, "APIC", s2_phys, NULL));
+
+	return n ? n : 1;
+}
+
+/* Reads KEEL.BIN to S2_HV_SCRATCH (RAM guests get later) and checks it:
+ * its header says how much memory it needs, which sizes the region. */
+static const struct hv_image_header *read_hv_image(struct fat_volume *vol,
+						   const struct mem_range *map, int nmap,
+						   struct fat_file *hv)
+{
+	u64 at;
+	int rc;
+
+	rc = fat_lookup(vol, HV_IMAGE_NAME, hv);
+	if (rc)
+		s2_fatal("%s: %s", HV_IMAGE_NAME, fat_strerror(rc));
+	if (hv->size > HV_IMAGE_MAX)
+		s2_fatal("%s: %u bytes, more than the %u a hypervisor image may have",
+			 HV_IMAGE_NAME, (unsigned)hv->size, (unsigned)HV_IMAGE_MAX);
+	if (memmap_find_top(map, nmap, HV_IMAGE_MAX, 4096, S2_HV_SCRATCH,
+			    S2_HV_SCRATCH + HV_IMAGE_MAX, &at))
+		s2_fatal("not enough memory: no RAM at 0x%x for reading %s",
+			 (unsigned)S2_HV_SCRATCH, HV_IMAGE_NAME);
+	read_to(vol, HV_IMAGE_NAME, hv, S2_HV_SCRATCH, HV_IMAGE_MAX);
+	return check_hv_image(S2_HV_SCRATCH, hv->size);
+}
+
+/* The files go at the top of the region, the one whose last guest runs
+ * first topmost (lib/region.h), so that Keel can give back the files of
+ * finished guests from the top. Fills files[].addr. */
+static void place_files(const struct cfg_entry *e, struct loaded_file *files, int n, u64 top)
+{
+	for (int last = 0; last < e->nguests; last++)
+		for (int i = 0; i < n; i++)
+			if (cfg_file_last_guest(e, files[i].name) == last) {
+				top -= ALIGN_UP(files[i].f.size, 4096);
+				files[i].addr = (u32)top;
+			}
+}
+
 void load_and_start(struct fat_volume *vol, const struct mem_range *map, int nmap,
 		    const char *cfg_text, const struct cfg_entry *entry, u8 drive)
 {
 	static struct loaded_file files[CFG_MAX_GUESTS * 2];
 	static struct lm_handoff lm;
+	struct hv_boot_tsc *tsc;
 	const char *names[CFG_MAX_GUESTS * 2];
 	const struct hv_image_header *hdr;
+	struct region_plan plan = { 0 };
 	struct fat_file hv;
 	struct mb_builder mb;
-	u64 region, region_size, need;
-	u32 lower, upper, at, info;
+	u32 lower, upper, info;
 	int nfiles, rc;
 
-	rc = fat_lookup(vol, HV_IMAGE_NAME, &hv);
-	if (rc)
-		s2_fatal("%s: %s", HV_IMAGE_NAME, fat_strerror(rc));
-	if (hv.size > HV_IMAGE_MAX)
-		s2_fatal("%s: %u bytes, more than the %u a hypervisor image may have",
-			 HV_IMAGE_NAME, (unsigned)hv.size, (unsigned)HV_IMAGE_MAX);
-
+	hdr = read_hv_image(vol, map, nmap, &hv);
 	nfiles = cfg_entry_files(entry, names, (int)ARRAY_SIZE(names));
 	for (int i = 0; i < nfiles; i++)
 		files[i].name = names[i];
 	lookup_files(vol, entry, files, nfiles);
 
-	/* Region: image (with .bss) + hand-off + files + heap, 2 MiB aligned. */
-	need = ALIGN_UP(HV_IMAGE_MAX, 4096) + HV_BOOTINFO_SIZE + HV_HEAP_SIZE;
+	plan.image_mem = hdr->mem_size;
+	plan.cpus = count_cpus();
+	plan.nfiles = (unsigned)nfiles;
 	for (int i = 0; i < nfiles; i++)
-		need += ALIGN_UP(files[i].f.size, 4096);
-	region_size = ALIGN_UP(need, HV_REGION_ALIGN);
-	if (memmap_find_top(map, nmap, region_size, HV_REGION_ALIGN, HV_REGION_FLOOR,
-			    GiB(4), &region))
+		plan.files += ALIGN_UP(files[i].f.size, 4096);
+	if (region_place(&plan, map, nmap))
 		s2_fatal("not enough memory: Keel needs %u MiB of RAM in one piece "
 			 "between 16 MiB and 4 GiB for itself and the entry's files",
-			 (unsigned)(region_size >> 20));
-	s2_log("region 0x%llx-0x%llx (%u MiB)", (unsigned long long)region,
-	       (unsigned long long)(region + region_size), (unsigned)(region_size >> 20));
+			 (unsigned)(plan.size >> 20));
+	s2_log("region 0x%llx-0x%llx (%u MiB)", (unsigned long long)plan.base,
+	       (unsigned long long)(plan.base + plan.size), (unsigned)(plan.size >> 20));
 
-	read_to(vol, HV_IMAGE_NAME, &hv, (u32)region, HV_IMAGE_MAX);
-	hdr = check_hv_image((u32)region, hv.size);
-	memset(flat_ptr(region + hv.size), 0, hdr->mem_size - hv.size);
+	s2_copy(flat_ptr(plan.base), flat_ptr(S2_HV_SCRATCH), hv.size);
+	memset(flat_ptr(plan.base + hv.size), 0, hdr->mem_size - hv.size);
+	hdr = flat_ptr(plan.base);
 
 	/* The hand-off lives in the region too, so guests cannot touch it. */
-	info = (u32)region + HV_IMAGE_MAX;
-	at = info + HV_BOOTINFO_SIZE;
-	if (mb_init(&mb, flat_ptr(info), info, HV_BOOTINFO_SIZE))
+	info = (u32)(plan.base + plan.image);
+	if (mb_init(&mb, flat_ptr(info), info, HV_BOOT_TSC_OFFSET))
 		s2_fatal("internal: hand-off buffer too small");
 	mb_memory_from_map(map, nmap, &lower, &upper);
 	mb_set_memory(&mb, lower, upper);
@@ -136,22 +184,27 @@ void load_and_start(struct fat_volume *vol, const struct mem_range *map, int nma
 	rc = mb_set_cmdline(&mb, cfg_text + entry->src_start, entry->src_end - entry->src_start);
 	rc |= mb_set_loader_name(&mb, "Keel");
 	rc |= mb_set_mmap(&mb, map, nmap);
+	place_files(entry, files, nfiles, plan.base + plan.size);
 	for (int i = 0; i < nfiles && !rc; i++) {
-		read_to(vol, files[i].name, &files[i].f, at, files[i].f.size);
-		rc = mb_add_module(&mb, at, at + files[i].f.size, files[i].name);
-		s2_log("loaded %s at 0x%x (%u bytes)", files[i].name, (unsigned)at,
+		read_to(vol, files[i].name, &files[i].f, files[i].addr, files[i].f.size);
+		rc = mb_add_module(&mb, files[i].addr, files[i].addr + files[i].f.size,
+				   files[i].name);
+		s2_log("loaded %s at 0x%x (%u bytes)", files[i].name, (unsigned)files[i].addr,
 		       (unsigned)files[i].f.size);
-		at += ALIGN_UP(files[i].f.size, 4096);
 	}
 	if (rc)
 		s2_fatal("internal: hand-off buffer too small");
 
-	lm.pml4 = build_page_tables(region, region_size);
+	tsc = flat_ptr(info + HV_BOOT_TSC_OFFSET);
+	*tsc = s2_boot_tsc;
+	tsc->loaded = s2_rdtsc();
+
+	lm.pml4 = build_page_tables(plan.base, plan.size);
 	lm.entry = HV_VIRT_BASE + hdr->entry_offset;
 	lm.arg[0] = HV_ENTRY_MAGIC;
 	lm.arg[1] = info;
-	lm.arg[2] = region;
-	lm.arg[3] = region_size;
+	lm.arg[2] = plan.base;
+	lm.arg[3] = plan.size;
 	s2_log("entering long mode");
 	enter_long_mode(&lm);
 }

@@ -1,0 +1,110 @@
+/* Finding ACPI tables and counting the CPUs the MADT lists (lib/acpi.h).
+ * Built with -m16 for stage 2 too: no 64-bit division here. */
+#include "acpi.h"
+#include "string.h"
+
+#define RSDP_V1_LEN 20
+
+static bool checksum_ok(const u8 *p, u32 len)
+{
+	u8 sum = 0;
+
+	while (len--)
+		sum += *p++;
+	return sum == 0;
+}
+
+static u64 find_rsdp_in(u32 start, u32 len, acpi_phys_fn phys, void *ctx)
+{
+	const u8 *area = phys(start, len, ctx);
+
+	for (u32 off = 0; area && off + RSDP_V1_LEN <= len; off += 16)
+		if (!memcmp(area + off, "RSD PTR ", 8) && checksum_ok(area + off, RSDP_V1_LEN))
+			return start + off;
+	return 0;
+}
+
+u64 acpi_find_rsdp_bios(acpi_phys_fn phys, void *ctx)
+{
+	const u16 *ebda_seg = phys(BDA_EBDA_SEGMENT, 2, ctx);
+	u32 ebda = ebda_seg ? (u32)*ebda_seg << 4 : 0;
+	u64 rsdp = 0;
+
+	if (ebda >= 0x80000 && ebda < 0xA0000)
+		rsdp = find_rsdp_in(ebda, 1024, phys, ctx);
+	if (!rsdp)
+		rsdp = find_rsdp_in(0xE0000, 0x20000, phys, ctx);
+	return rsdp;
+}
+
+static u64 le64(const u8 *p)
+{
+	u64 v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static u32 le32(const u8 *p)
+{
+	u32 v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+const struct acpi_header *acpi_rsdp_table(u64 rsdp, const char sig[4], acpi_phys_fn phys,
+					  void *ctx)
+{
+	const u8 *r = rsdp ? phys(rsdp, 36, ctx) : NULL;
+	const struct acpi_header *root;
+	const u8 *ents;
+	u64 root_pa, x;
+	u32 n, w;
+
+	if (!r)
+		return NULL;
+	/* 5.2.5.3: revision 2 and later add the XSDT's 64-bit address at 24. */
+	x = r[15] >= 2 ? le64(r + 24) : 0;
+	w = x && x < GiB(4) ? 8 : 4;
+	root_pa = w == 8 ? x : le32(r + 16);
+	root = phys(root_pa, sizeof(*root), ctx);
+	if (!root || root->length < sizeof(*root))
+		return NULL;
+	ents = phys(root_pa, root->length, ctx);
+	if (!ents)
+		return NULL;
+	n = (root->length - sizeof(*root)) / w;
+	for (u32 i = 0; i < n; i++) {
+		const u8 *e = ents + sizeof(*root) + i * w;
+		u64 addr = w == 8 ? le64(e) : le32(e);
+		const struct acpi_header *t;
+
+		if (!addr || addr >= GiB(4))
+			continue;
+		t = phys(addr, sizeof(*t), ctx);
+		if (t && !memcmp(t->signature, sig, 4))
+			return phys(addr, t->length, ctx);
+	}
+	return NULL;
+}
+
+unsigned acpi_madt_cpus(const struct acpi_header *madt)
+{
+	const u8 *p, *end;
+	unsigned n = 0;
+
+	if (!madt || madt->length < MADT_ENTRIES_OFFSET)
+		return 0;
+	p = (const u8 *)madt + MADT_ENTRIES_OFFSET;
+	end = (const u8 *)madt + madt->length;
+	/* 5.2.12: each entry gives its type and length in its first bytes. */
+	for (; p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1]) {
+		if (p[0] == MADT_LOCAL_APIC && p[1] >= 8 && (le32(p + 4) & MADT_LAPIC_ENABLED))
+			n++;
+		else if (p[0] == MADT_LOCAL_X2APIC && p[1] >= 16 &&
+			 (le32(p + 8) & MADT_LAPIC_ENABLED))
+			n++;
+	}
+	return n;
+}

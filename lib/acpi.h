@@ -1,0 +1,45 @@
+/* Reading the firmware's ACPI tables (ACPI 6.x: 5.2.5 RSDP, 5.2.7 RSDT,
+ * 5.2.8 XSDT, 5.2.12 MADT), shared by stage 2 (to size Keel's region per
+ * CPU), the hypervisor and the host unit tests. Addresses are physical;
+ * the caller says how to reach them (identity below 4 GiB in stage 2's
+ * unreal mode and in Keel; a buffer in the tests). */
+#ifndef KEEL_LIB_ACPI_H
+#define KEEL_LIB_ACPI_H
+
+#include "types.h"
+
+struct acpi_header {
+	char signature[4];
+	u32 length;
+	u8 revision, checksum;
+	char oem_id[6], oem_table_id[8];
+	u32 oem_revision, creator_id, creator_revision;
+} __attribute__((packed));
+
+/* MADT (5.2.12): entries start after the header, the local APIC address
+ * and the flags; processor entries and their flags. */
+#define MADT_ENTRIES_OFFSET 44
+#define MADT_LOCAL_APIC 0               /* 5.2.12.2 */
+#define MADT_LOCAL_X2APIC 9             /* 5.2.12.12 */
+#define MADT_LAPIC_ENABLED (1u << 0)
+#define MADT_LAPIC_ONLINE_CAPABLE (1u << 1)
+
+/* A pointer to len bytes at physical address pa, or NULL. */
+typedef const void *(*acpi_phys_fn)(u64 pa, u32 len, void *ctx);
+
+#define BDA_EBDA_SEGMENT 0x40E
+
+/* The RSDP where a PC BIOS leaves it (5.2.5.1): the first KiB of the
+ * EBDA, then E0000h-FFFFFh. Its physical address, or 0. */
+u64 acpi_find_rsdp_bios(acpi_phys_fn phys, void *ctx);
+
+/* The table with that signature in the RSDT or XSDT the RSDP at rsdp
+ * names (tables above 4 GiB are skipped), or NULL. */
+const struct acpi_header *acpi_rsdp_table(u64 rsdp, const char sig[4], acpi_phys_fn phys,
+					  void *ctx);
+
+/* Processors the MADT lists as enabled (Local APIC and Local x2APIC
+ * entries, flag bit 0), or 0 when madt is NULL or has none. */
+unsigned acpi_madt_cpus(const struct acpi_header *madt);
+
+#endif
