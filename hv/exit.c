@@ -124,16 +124,27 @@ static const char *reset_by_port(struct vcpu *v, u16 port, u8 val)
 	return NULL;
 }
 
+/* The I/O exit's port, size and direction as one io_count_key(): struct
+ * vmexit_io begins with exactly these, so one load reads them. */
+_Static_assert(offsetof(struct vmexit_io, port) == 0 && offsetof(struct vmexit_io, size) == 2 &&
+	       offsetof(struct vmexit_io, in) == 3 && sizeof(bool) == 1,
+	       "io_key() reads port, size and in as one u32");
+static u32 io_key(const struct vmexit_io *io)
+{
+	typedef u32 __attribute__((may_alias)) u32_alias;
+
+	return *(const u32_alias *)io;
+}
+
 /* Only the ports in the permission map exit; everything but a reset is
  * done on the real port, as the guest asked. A wide access is checked
  * byte by byte: a 16-bit write can cover 0x64 or 0xCF9. */
-static void handle_io(struct vcpu *v, const struct vmexit *e)
+static void do_io(struct vcpu *v, const struct vmexit *e)
 {
 	const struct vmexit_io *io = &e->io;
 	u64 rax = vcpu_get_reg(v, VCPU_RAX), mask = io_mask(io->size);
 	u32 val = (u32)(rax & mask);
 
-	io_count(&v->io_exits, io->port, io->size, io->in);
 	if (io->string) {
 		guest_stop(v, STOP_UNHANDLED, e->reason);
 		log_line("string I/O to intercepted port 0x%x is not supported", io->port);
@@ -178,6 +189,13 @@ static void handle_io(struct vcpu *v, const struct vmexit *e)
 		vcpu_set_reg(v, VCPU_RAX, (rax & ~mask) | in);
 	}
 	advance(v, e);
+}
+
+/* Counted after the work, when nothing else needs the exit's fields. */
+static void handle_io(struct vcpu *v, const struct vmexit *e)
+{
+	do_io(v, e);
+	io_count(&v->io_exits, io_key(&e->io));
 }
 
 static void inject_gp(struct vcpu *v)

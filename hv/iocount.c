@@ -1,31 +1,20 @@
-/* Counting I/O exits by port. A guest's I/O exits come in bursts on one
- * port (a PCI bus scan through 0xCF8, the i8042 driver polling 0x64), so
- * the slot hit last is tried first: the count costs a compare or two on
- * the exit path. */
+/* Counting I/O exits by port (hv/iocount.h): the slots, and the line. */
 #include "hv.h"
 #include "iocount.h"
 #include "../lib/format.h"
 
-void io_count(struct io_counts *c, u16 port, u8 size, bool in)
+void io_count_slow(struct io_counts *c, u32 key)
 {
-	struct io_count *s = &c->slot[c->last];
 	int i;
 
-	if (c->used && s->port == port && s->size == size && s->in == in) {
-		s->n++;
-		return;
-	}
-	for (i = 0; i < c->used; i++) {
-		s = &c->slot[i];
-		if (s->port == port && s->size == size && s->in == in)
-			break;
-	}
+	for (i = 0; i < c->used && c->slot[i].key != key; i++)
+		;
 	if (i == c->used) {
 		if (c->used == IO_COUNT_SLOTS) {
 			c->other++;
 			return;
 		}
-		c->slot[c->used++] = (struct io_count){ .port = port, .size = size, .in = in };
+		c->slot[c->used++].key = key;
 	}
 	c->slot[i].n++;
 	c->last = i;
@@ -39,15 +28,17 @@ void io_count_log(const struct io_counts *c)
 	int n = 0;
 
 	for (int k = 0; k < c->used; k++) {
+		const struct io_count *s;
 		int best = -1;
 
 		for (int i = 0; i < c->used; i++)
 			if (!done[i] && (best < 0 || c->slot[i].n > c->slot[best].n))
 				best = i;
 		done[best] = true;
+		s = &c->slot[best];
 		n += fmt_snprintf(buf + n, sizeof(buf) - n, " %s:0x%x/%u=%llu",
-				  c->slot[best].in ? "in" : "out", c->slot[best].port,
-				  c->slot[best].size, (unsigned long long)c->slot[best].n);
+				  (s->key >> 24) ? "in" : "out", s->key & 0xFFFF,
+				  (s->key >> 16) & 0xFF, (unsigned long long)s->n);
 	}
 	if (c->other)
 		n += fmt_snprintf(buf + n, sizeof(buf) - n, " other=%llu",

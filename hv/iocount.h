@@ -9,10 +9,15 @@
  * are summed under other=. Keel intercepts only a handful of ports. */
 #define IO_COUNT_SLOTS 16
 
+/* port | size << 16 | in << 24: one compare tells a slot. (The first
+ * four bytes of struct vmexit_io, hv/vmexit.h, read as one u32.) */
+static inline u32 io_count_key(u16 port, u8 size, bool in)
+{
+	return port | (u32)size << 16 | (u32)in << 24;
+}
+
 struct io_count {
-	u16 port;
-	u8 size;
-	bool in;
+	u32 key;                              /* io_count_key(); 0 in an unused slot */
 	u64 n;
 };
 
@@ -23,9 +28,19 @@ struct io_counts {
 	u64 other;
 };
 
-struct vcpu;
+void io_count_slow(struct io_counts *c, u32 key);
 
-void io_count(struct io_counts *c, u16 port, u8 size, bool in);
+/* Counts one exit. A guest's I/O exits come in bursts on one port (a PCI
+ * bus scan through 0xCF8, the i8042 driver polling 0x64): the slot hit
+ * last is tried first, inline, so that the exit path pays one compare. */
+static inline void io_count(struct io_counts *c, u32 key)
+{
+	if (c->slot[c->last].key == key)
+		c->slot[c->last].n++;
+	else
+		io_count_slow(c, key);
+}
+
 /* Prints `keel: io exits ...` for the guest that stopped. */
 void io_count_log(const struct io_counts *c);
 

@@ -42,14 +42,15 @@ static void test_counts_and_order(void **state)
 
 	(void)state;
 	for (int i = 0; i < 5; i++)
-		io_count(&c, 0xCF8, 4, false);
-	io_count(&c, 0x64, 1, true);
-	io_count(&c, 0x64, 1, true);
-	io_count(&c, 0x64, 1, false);
-	io_count(&c, 0xCF8, 4, true);
-	io_count(&c, 0xCF8, 4, false);
-	io_count(&c, 0xCF8, 2, false);
+		io_count(&c, io_count_key(0xCF8, 4, false));
+	io_count(&c, io_count_key(0x64, 1, true));
+	io_count(&c, io_count_key(0x64, 1, true));
+	io_count(&c, io_count_key(0x64, 1, false));
+	io_count(&c, io_count_key(0xCF8, 4, true));
+	io_count(&c, io_count_key(0xCF8, 4, false));
+	io_count(&c, io_count_key(0xCF8, 2, false));
 	assert_int_equal(c.used, 5);
+	assert_int_equal(c.slot[0].key, io_count_key(0xCF8, 4, false));
 	io_count_log(&c);
 	assert_string_equal(line, "io exits out:0xcf8/4=6 in:0x64/1=2 out:0x64/1=1 "
 				  "in:0xcf8/4=1 out:0xcf8/2=1");
@@ -63,8 +64,8 @@ static void test_none_and_other(void **state)
 	io_count_log(&c);
 	assert_string_equal(line, "io exits none");
 	for (int p = 0; p < IO_COUNT_SLOTS + 3; p++)
-		io_count(&c, (u16)(0x100 + p), 1, false);
-	io_count(&c, 0x100, 1, false);
+		io_count(&c, io_count_key((u16)(0x100 + p), 1, false));
+	io_count(&c, io_count_key(0x100, 1, false));
 	assert_int_equal(c.used, IO_COUNT_SLOTS);
 	assert_int_equal(c.other, 3);
 	io_count_log(&c);
