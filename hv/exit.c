@@ -35,22 +35,35 @@
 #define PM1_SLP_TYP(v) (((v) >> 10) & 7)
 
 /* The fixed ports both backends put in their I/O permission maps, and the
- * ACPI PM1 control ports found at start-up (hv_intercepted_ports()). */
+ * ACPI PM1 control ports and reset register found at start-up
+ * (hv_intercepted_ports()). */
 static const u16 fixed_ports[] = { PORT_RESET_CONTROL, PORT_KBC_COMMAND, PORT_KBC_DATA,
 				   PORT_SYSCTL_A };
 /* Set once by hv_intercepted_ports() before the first guest. */
 static u16 pm1_ports[2];
+/* The FADT's reset register when it is a port (ACPI 5.2.9; most PCs name
+ * 0xCF9, which Keel catches anyway): its port (0: none) and value. */
+static u16 reset_reg_port;
+static u8 reset_reg_value;
 
 int hv_intercepted_ports(u16 *ports, int max)
 {
+	struct acpi_reset_reg rr;
 	int n = 0;
 
 	acpi_pm1_control_ports(pm1_ports);
+	if (acpi_fadt_reset_reg(acpi_find_table("FACP"), &rr) && rr.space == ACPI_SPACE_IO &&
+	    rr.address && rr.address <= 0xFFFF) {
+		reset_reg_port = (u16)rr.address;
+		reset_reg_value = rr.value;
+	}
 	for (unsigned i = 0; i < ARRAY_SIZE(fixed_ports) && n < max; i++)
 		ports[n++] = fixed_ports[i];
 	for (int i = 0; i < 2 && n < max; i++)
 		if (pm1_ports[i])
 			ports[n++] = pm1_ports[i];
+	if (reset_reg_port && n < max)
+		ports[n++] = reset_reg_port;
 	return n;
 }
 
@@ -109,6 +122,8 @@ static const char *reset_by_port(struct vcpu *v, u16 port, u8 val)
 {
 	if (port == PORT_RESET_CONTROL && (val & RESET_CONTROL_RST_CPU))
 		return "port 0xcf9 value 0x%02x";
+	if (port == reset_reg_port && port && val == reset_reg_value)
+		return "the FADT's reset register, value 0x%02x";
 	if (port == PORT_SYSCTL_A && (val & SYSCTL_A_FAST_RESET))
 		return "port 0x92 value 0x%02x (fast reset)";
 	if (port == PORT_KBC_COMMAND) {

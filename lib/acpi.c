@@ -4,6 +4,10 @@
 #include "string.h"
 
 #define RSDP_V1_LEN 20
+#define FADT_FLAGS 112
+#define FADT_RESET_REG_SUP (1u << 10)
+#define FADT_RESET_REG 116
+#define FADT_RESET_VALUE 128
 
 static bool checksum_ok(const u8 *p, u32 len)
 {
@@ -107,4 +111,18 @@ unsigned acpi_madt_cpus(const struct acpi_header *madt)
 			n++;
 	}
 	return n;
+}
+
+bool acpi_fadt_reset_reg(const struct acpi_header *fadt, struct acpi_reset_reg *r)
+{
+	const u8 *f = (const u8 *)fadt;
+
+	/* ACPI 1.0's FADT (116 bytes, QEMU's pc machine) ends before it. */
+	if (!fadt || fadt->length <= FADT_RESET_VALUE ||
+	    !(le32(f + FADT_FLAGS) & FADT_RESET_REG_SUP))
+		return false;
+	r->space = f[FADT_RESET_REG];
+	r->address = le64(f + FADT_RESET_REG + 4);
+	r->value = f[FADT_RESET_VALUE];
+	return true;
 }

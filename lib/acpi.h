@@ -38,6 +38,21 @@ u64 acpi_find_rsdp_bios(acpi_phys_fn phys, void *ctx);
 const struct acpi_header *acpi_rsdp_table(u64 rsdp, const char sig[4], acpi_phys_fn phys,
 					  void *ctx);
 
+/* The FADT's reset register (5.2.9: RESET_REG, a Generic Address
+ * Structure at offset 116, RESET_VALUE at 128; valid with the flag
+ * RESET_REG_SUP), where an OS writes RESET_VALUE to reset the machine. */
+#define ACPI_SPACE_MEMORY 0
+#define ACPI_SPACE_IO 1
+#define ACPI_SPACE_PCI_CONFIG 2
+struct acpi_reset_reg {
+	u8 space;                       /* ACPI_SPACE_* */
+	u64 address;
+	u8 value;
+};
+
+/* Fills *r and returns true when the FADT has a reset register. */
+bool acpi_fadt_reset_reg(const struct acpi_header *fadt, struct acpi_reset_reg *r);
+
 /* Processors the MADT lists as enabled (Local APIC and Local x2APIC
  * entries, flag bit 0), or 0 when madt is NULL or has none. */
 unsigned acpi_madt_cpus(const struct acpi_header *madt);

@@ -36,6 +36,7 @@ static u32 table(u32 at, const char *sig, const u8 *body, u32 body_len)
 {
 	struct acpi_header *h = (struct acpi_header *)(mem + at);
 
+	assert_true(at + sizeof(*h) + body_len <= MEM_SIZE);
 	memset(h, 0, sizeof(*h));
 	memcpy(h->signature, sig, 4);
 	h->length = (u32)sizeof(*h) + body_len;
@@ -152,6 +153,36 @@ static void test_madt_bad_entries(void **state)
 	assert_int_equal(acpi_madt_cpus(h), 0);
 }
 
+static void test_fadt_reset_reg(void **state)
+{
+	u8 body[244 - 36] = { 0 };
+	struct acpi_reset_reg r = { 0 };
+	struct acpi_header *f;
+
+	(void)state;
+	setup();
+	/* ACPI 1.0's FADT, 116 bytes (QEMU's pc machine): no reset register. */
+	f = (struct acpi_header *)(mem + table(TABLES, "FACP", body, 116 - 36));
+	assert_false(acpi_fadt_reset_reg(f, &r));
+	/* ICH9 (QEMU's q35): I/O port 0CF9h, value 06h, RESET_REG_SUP. */
+	body[112 - 36 + 1] = 0x04;                      /* flags bit 10 */
+	body[116 - 36] = ACPI_SPACE_IO;
+	body[116 - 36 + 1] = 8;                         /* bit width */
+	body[116 - 36 + 4] = 0xF9;
+	body[116 - 36 + 5] = 0x0C;
+	body[128 - 36] = 0x06;
+	f = (struct acpi_header *)(mem + table(TABLES, "FACP", body, sizeof(body)));
+	assert_true(acpi_fadt_reset_reg(f, &r));
+	assert_int_equal(r.space, ACPI_SPACE_IO);
+	assert_int_equal(r.address, 0xCF9);
+	assert_int_equal(r.value, 0x06);
+	/* Without RESET_REG_SUP the fields mean nothing. */
+	body[112 - 36 + 1] = 0;
+	f = (struct acpi_header *)(mem + table(TABLES, "FACP", body, sizeof(body)));
+	assert_false(acpi_fadt_reset_reg(f, &r));
+	assert_false(acpi_fadt_reset_reg(NULL, &r));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_xsdt_from_ebda),
 		cmocka_unit_test(test_bad_checksum_and_none),
 		cmocka_unit_test(test_madt_bad_entries),
+		cmocka_unit_test(test_fadt_reset_reg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
