@@ -143,6 +143,15 @@ $(BUILD)/linux/initrd.gz: tools/mkinitramfs.sh
 
 linux: $(LINUX_BZIMAGE) $(LINUX_INITRD)
 
+# Debian's standard kernel (linux-image-amd64, what users install) beside
+# the cloud one, with the same initramfs: make bench counts its exits
+# (docs/performance.md).
+.PHONY: linux-std
+$(BUILD)/linux-std/vmlinuz:
+	$(Q)KERNEL_META=linux-image-amd64 tools/fetch-kernel.sh $(@D)
+
+linux-std: $(BUILD)/linux-std/vmlinuz $(LINUX_INITRD)
+
 # --- running it -------------------------------------------------------------
 QEMU_RUN := qemu-system-x86_64 -cpu max -m 1024 -no-reboot \
 	-drive file=$(BUILD)/disk.img,format=raw,if=ide \
@@ -183,7 +192,7 @@ usb: all
 # terminal, $(BUILD)/bench/results.json and $(BUILD)/bench/chart.svg.
 # BENCH_ARGS=--quick: one run of each (about 10-20 s).
 bench: deps
-	$(Q)$(MAKE) --no-print-directory linux
+	$(Q)$(MAKE) --no-print-directory linux linux-std
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTHON) tools/bench.py $(BENCH_ARGS)
 

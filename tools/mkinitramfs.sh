@@ -56,11 +56,35 @@ echo "KEEL-LINUX-MARKER"
 echo "KEEL-UPTIME: $(cut -d' ' -f1 /proc/uptime)"
 
 keeltest=
+keelwork=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	keeltest=*) keeltest=${arg#keeltest=} ;;
+	keelwork=*) keelwork=${arg#keelwork=} ;;
 	esac
 done
+
+# keelwork=N: a CPU- and memory-bound job for `make bench` (the guest's own
+# speed, docs/performance.md): N MiB of text in tmpfs (busybox in base64,
+# over and over: gzip's 32 KiB window never sees the repeats), compressed
+# and hashed; the host times BEGIN to END on the console.
+if [ -n "$keelwork" ]; then
+	mkdir -p /work
+	mount -t tmpfs -o size=$((keelwork * 3))m tmpfs /work
+	base64 /bin/busybox > /work/piece
+	while [ "$(stat -c %s /work/data 2>/dev/null || echo 0)" -lt $((keelwork << 20)) ]; do
+		cat /work/piece >> /work/data
+	done
+	truncate -s $((keelwork << 20)) /work/data
+	echo "KEEL-WORK-BEGIN $keelwork MiB"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	gzip -c /work/data > /work/data.gz
+	sum=$(cat /work/data /work/data.gz | sha256sum)
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	echo "KEEL-WORK-END ${sum%% *}"
+	echo "KEEL-WORK-SECONDS: $t0 $t1"
+	rm -f /work/data /work/data.gz /work/piece
+fi
 
 if [ -n "$keeltest" ]; then
 	echo "KEEL-CPU-FLAGS: $(sed -n 's/^flags[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)"
