@@ -22,12 +22,15 @@ The functions take B, tools/bench.py's own module (its runners, images and
 statistics), as their first argument.
 """
 
+import ctypes
+import mmap
 import os
 import re
 import shutil
 import statistics
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 GOAL_SYSLINUX_RATIO = 1.05
@@ -167,6 +170,28 @@ def syslinux_args(img, iface, mem):
 
 # ---- after a boot series: SYSLINUX, Keel's start, Keel's RAM --------------------------------
 
+def host_tsc_hz(res):
+    """The host's TSC rate, which QEMU TCG's guests count in: measured
+    against the wall clock over 0.2 s (RDTSC from a page of machine code),
+    else /proc/cpuinfo's MHz; remembered in res["machine"]["tsc_mhz"]."""
+    m = res["machine"]
+    if m.get("tsc_mhz") is None:
+        try:
+            # rdtsc; shl rdx, 32; or rax, rdx; ret
+            page = mmap.mmap(-1, mmap.PAGESIZE,
+                             prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+            page.write(bytes.fromhex("0f3148c1e2204809d0c3"))
+            rdtsc = ctypes.CFUNCTYPE(ctypes.c_uint64)(
+                ctypes.addressof(ctypes.c_char.from_buffer(page)))
+            t0, c0 = time.perf_counter(), rdtsc()
+            time.sleep(0.2)
+            t1, c1 = time.perf_counter(), rdtsc()
+            m["tsc_mhz"] = round((c1 - c0) / (t1 - t0) / 1e6, 1)
+        except (OSError, ValueError, AttributeError):
+            m["tsc_mhz"] = m.get("cpu_mhz")
+    return (m["tsc_mhz"] or 0) * 1e6
+
+
 def record_series(B, res, accel, s):
     """Keys from a Linux boot series (accel "tcg" = IDE, "virtio")."""
     notes, details = res["notes"], res["details"]
@@ -182,7 +207,7 @@ def record_series(B, res, accel, s):
         else:
             notes[key] = "not available: " + (s.get("syslinux_unavailable") or
                                                s["keel_unavailable"] or "?")
-    hz = (res["machine"].get("cpu_mhz") or 0) * 1e6
+    hz = host_tsc_hz(res)
     if s["boot_tsc"] and hz:
         ph = [phases(t) for t in s["boot_tsc"]]
         s["start_seconds"] = {k: B.summary([p[k] / hz for p in ph])
@@ -192,7 +217,7 @@ def record_series(B, res, accel, s):
             res["keel_start_keel_seconds"] = round(s["start_seconds"]["keel"]["median"], 3)
     elif accel == "tcg":
         why = "no `keel: boot tsc` line in Keel's log" if hz else \
-            "the host's TSC rate is unknown (no cpu MHz in /proc/cpuinfo)"
+            "the host's TSC rate is unknown"
         notes["keel_start_seconds"] = notes["keel_start_keel_seconds"] = \
             "not available: " + (s["keel_unavailable"] or why)
     if s["io_ports"]:
