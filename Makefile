@@ -118,6 +118,7 @@ $(BUILD)/KEEL.BIN: $(BUILD)/keel.elf tools/hvsum.py
 	$(Q)$(PYTHON) tools/hvsum.py $@
 
 include disk.img.mk
+include run.mk
 
 sizes: $(BUILD)/disk.img
 	@echo "MBR code bytes:   $$(stat -c %s $(BUILD)/boot/mbr-code.bin) of 440"
@@ -127,7 +128,8 @@ sizes: $(BUILD)/disk.img
 # --- set-up ---------------------------------------------------------------
 DEPS_PACKAGES := nasm gcc binutils make qemu-system-x86 bochs bochsbios vgabios \
 	bochs-term mtools dosfstools syslinux syslinux-common busybox-static cpio gzip \
-	python3 python3-pytest python3-pytest-xdist python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev
+	python3 python3-pytest python3-pytest-xdist python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev \
+	gdb
 deps:
 	$(Q)tools/deps.sh $(DEPS_PACKAGES)
 
@@ -158,14 +160,17 @@ QEMU_RUN := qemu-system-x86_64 -cpu max -m 1024 -no-reboot \
 	-debugcon file:$(BUILD)/keel.log -device isa-debug-exit,iobase=0xf4,iosize=4
 CPU ?= corei7_skylake_x
 
+# With GUEST=path these targets boot that file alone instead (run.mk).
+ifndef GUEST
 # QEMU's emulated AMD CPU with SVM and nested paging; Keel's log goes to
 # build/keel.log and (until a guest owns it) COM1, which is this terminal.
-# QEMU ends when Keel powers off; its status is then code*2+1 (1 = code 0).
+# QEMU ends when Keel powers off; its status is then code*2+1: 1, Keel's
+# poweroff code=0, is success for make as Ctrl-A X's 0 is.
 run: deps
 	$(Q)$(MAKE) --no-print-directory linux
 	$(Q)$(MAKE) --no-print-directory all
 	@echo "make run: QEMU (SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
-	-$(Q)$(QEMU_RUN) -display none -serial mon:stdio
+	$(Q)$(QEMU_RUN) -display none -serial mon:stdio || [ $$? -eq 1 ]
 
 run-bochs: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -182,6 +187,7 @@ run-kvm: deps
 	$(Q)$(MAKE) --no-print-directory all
 	@echo "make run-kvm: QEMU with KVM (-cpu host); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
 	-$(Q)tools/run-kvm.sh $(BUILD)/disk.img
+endif
 
 # Write the image to a removable disk (docs/hardware.md); DEV stays quoted
 # so that an empty DEV is refused rather than shifting the arguments.

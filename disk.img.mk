@@ -60,17 +60,16 @@ $(BUILD)/KEEL.CFG: tools/mkcfg.sh disk.img.mk $(wildcard $(LINUX_BZIMAGE) $(LINU
 	$(Q)FREEDOS="$(FREEDOS_IMG)" LINUX="$(if $(wildcard $(LINUX_BZIMAGE)),$(wildcard $(LINUX_INITRD)))" \
 		tools/mkcfg.sh > $@
 
-$(BUILD)/part1.img: $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG $(foreach f,$(PART1_FILES),$(firstword $(subst :, ,$(f)))) disk.img.mk
-	$(Q)rm -f $@
-	$(Q)mkfs.fat -F 16 -n KEEL -h $(PART1_LBA) -C $@ $$(($(PART1_SECTORS) / 2)) >/dev/null
-	$(Q)mcopy -i $@ $(BUILD)/KEEL.BIN ::KEEL.BIN
-	$(Q)mcopy -i $@ $(BUILD)/KEEL.CFG ::KEEL.CFG
-	$(Q)for f in $(PART1_FILES); do mcopy -i $@ "$${f%%:*}" "::$${f##*:}"; done
-
-$(BUILD)/disk.img: $(BUILD)/boot/mbr.bin $(BUILD)/stage2.bin $(BUILD)/part1.img
-	$(Q)rm -f $@
-	$(Q)dd if=$(BUILD)/boot/mbr.bin of=$@ bs=512 count=1 conv=notrunc status=none
-	$(Q)dd if=$(BUILD)/stage2.bin of=$@ bs=512 seek=1 conv=notrunc status=none
-	$(Q)dd if=$(BUILD)/part1.img of=$@ bs=512 seek=$(PART1_LBA) conv=notrunc status=none
-	$(Q)truncate -s $(DISK_MIB)M $@
+# tools/keel-image lays the image out (docs/image-tool.md): the MBR and
+# stage 2 before partition 1, which it formats (FAT16, label KEEL) where
+# the MBR's partition table says, then KEEL.BIN, KEEL.CFG (checked by
+# Keel's own parser first) and PART1_FILES.
+$(BUILD)/disk.img: $(BUILD)/boot/mbr.bin $(BUILD)/stage2.bin $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG \
+		$(foreach f,$(PART1_FILES),$(firstword $(subst :, ,$(f)))) \
+		$(BUILD)/tools/keel-cfgcheck tools/keel-image disk.img.mk
+	$(Q)KEEL_CFGCHECK=$(BUILD)/tools/keel-cfgcheck $(PYTHON) tools/keel-image create --force \
+		--quiet $@ --mbr $(BUILD)/boot/mbr.bin --stage2 $(BUILD)/stage2.bin \
+		--keel $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG:KEEL.CFG $(PART1_FILES)
+	$(Q)test $$(stat -c %s $@) -eq $$(($(DISK_MIB) << 20)) || \
+		{ echo "$@: not $(DISK_MIB) MiB" >&2; rm -f $@; exit 1; }
 	@echo "built $@ ($(DISK_MIB) MiB; partition 1 at LBA $(PART1_LBA), FAT16)"

@@ -14,6 +14,7 @@
 #include "../hv/bootinfo.h"
 #include "../hv/guest.h"
 #include "../hv/x86.h"
+#include "../lib/console.h"
 #include "../lib/memmap.h"
 #include "../lib/string.h"
 
@@ -23,7 +24,7 @@ extern const u8 bios_shim_start[] __attribute__((weak));
 extern const u8 bios_shim_end[] __attribute__((weak));
 
 #define SHIM_MAGIC "KEELSHIM"
-#define SHIM_VERSION 1
+#define SHIM_VERSION 2
 #define SHIM_MAX_SIZE KiB(4)    /* what Keel takes from conventional memory at most */
 #define SHIM_NO_DRIVE 0xFF
 
@@ -47,6 +48,12 @@ struct shim_header {
 	u8 boot_drive;
 	u8 partition;
 	u8 reserved;
+	u16 int10_entry;
+	u16 int16_entry;
+	u16 old_int10;
+	u16 old_int16;
+	u16 serial_port;
+	u16 base_size;
 } __attribute__((packed));
 
 _Static_assert(offsetof(struct shim_header, size) == 0x0A, "shim header: size");
@@ -57,7 +64,9 @@ _Static_assert(offsetof(struct shim_header, diskette_params) == 0x16, "shim head
 _Static_assert(offsetof(struct shim_header, hc_count) == 0x1C, "shim header: hc_count");
 _Static_assert(offsetof(struct shim_header, drive) == 0x1E, "shim header: drive");
 _Static_assert(offsetof(struct shim_header, partition) == 0x22, "shim header: partition");
-_Static_assert(sizeof(struct shim_header) == 0x24, "shim header: HDR_SIZE in bios_shim.asm");
+_Static_assert(offsetof(struct shim_header, int10_entry) == 0x24, "shim header: int10_entry");
+_Static_assert(offsetof(struct shim_header, serial_port) == 0x2C, "shim header: serial_port");
+_Static_assert(sizeof(struct shim_header) == 0x30, "shim header: HDR_SIZE in bios_shim.asm");
 
 /* The request block: the caller's registers in, the answer out. */
 struct bios_request {
@@ -79,8 +88,10 @@ _Static_assert(sizeof(struct bios_request) == 0x20, "request block: size");
 #define HC_BIOS_88 0x13
 
 /* Real-mode memory the loader touches. */
+#define IVT_INT10 (0x10 * 4)
 #define IVT_INT13 (0x13 * 4)
 #define IVT_INT15 (0x15 * 4)
+#define IVT_INT16 (0x16 * 4)
 #define BDA_EQUIPMENT 0x410     /* word: bit 0 floppies present, bits 7:6 count - 1 */
 #define BDA_BASE_MEM_KIB 0x413  /* word: conventional memory in KiB (INT 12h) */
 #define BDA_HARD_DISKS 0x475    /* byte: number of hard disks */
@@ -228,9 +239,12 @@ static const struct shim_header *shim_blob(struct guest *g, u64 *size)
 	/* The blob is built with Keel; a mismatch is a build error, but one
 	 * that must not end in a guest running half a shim. */
 	if (*size < sizeof(*h) || *size > SHIM_MAX_SIZE || memcmp(h->magic, SHIM_MAGIC, 8) ||
-	    h->version != SHIM_VERSION || h->size != *size || h->hc_table + 2u * h->hc_count > *size ||
-	    h->request + sizeof(struct bios_request) > *size ||
-	    h->diskette_params + sizeof(floppy_formats[0].params) > *size) {
+	    h->version != SHIM_VERSION || h->size != *size || h->base_size > *size ||
+	    h->hc_table + 2u * h->hc_count > h->base_size ||
+	    h->request + sizeof(struct bios_request) > h->base_size ||
+	    h->diskette_params + sizeof(floppy_formats[0].params) > h->base_size ||
+	    h->old_int10 + 4u > h->base_size || h->old_int16 + 4u > h->base_size ||
+	    h->int10_entry >= *size || h->int16_entry >= *size) {
 		log_line("guest %d \"%s\": the embedded BIOS shim is malformed (magic, version "
 			 "%u or size %llu)", g->index, g->name, h->version, (unsigned long long)*size);
 		return NULL;
@@ -357,15 +371,21 @@ static int build_map(gpa_t shim, u64 shim_len)
 	return n < 0 ? -1 : 0;
 }
 
-/* Copies, patches and hooks the shim; lowers the BDA's memory size. */
+/* Copies, patches and hooks the shim; lowers the BDA's memory size.
+ * Without console=serial only the shim's base part is copied. */
 static int install_shim(struct vcpu *v, struct guest *g, const struct shim_header *h, u64 size)
 {
 	u16 base_kib = rd16(BDA_BASE_MEM_KIB);
-	u64 shim_len = ALIGN_UP(size, KiB(1)), top = KiB(base_kib);
+	bool console = g->cfg->serial_console;
+	u64 shim_len, top = KiB(base_kib);
 	u64 ram_top = ram_end_from(boot_info.map, boot_info.nmap, 0);
 	gpa_t shim;
 	u16 seg;
 	struct shim_header *sh;
+
+	if (!console)
+		size = h->base_size;
+	shim_len = ALIGN_UP(size, KiB(1));
 
 	/* The shim goes below both the BIOS's INT 12h size and the end of
 	 * low RAM in its E820 map: they need not agree (Bochs' BIOS says
@@ -407,6 +427,15 @@ static int install_shim(struct vcpu *v, struct guest *g, const struct shim_heade
 	if (bios.has_disk)
 		wr32(IVT_INT13, (u32)seg << 16 | h->int13_entry);
 	wr32(IVT_INT15, (u32)seg << 16 | h->int15_entry);
+	if (console) {
+		/* docs/bios-shim.md "Serial console": COM1, which Keel's
+		 * console set to 115200 baud, 8N1, FIFO on. */
+		sh->serial_port = COM1_BASE;
+		wr32(shim + h->old_int10, rd32(IVT_INT10));
+		wr32(shim + h->old_int16, rd32(IVT_INT16));
+		wr32(IVT_INT10, (u32)seg << 16 | h->int10_entry);
+		wr32(IVT_INT16, (u32)seg << 16 | h->int16_entry);
+	}
 	wr16(BDA_BASE_MEM_KIB, (u16)(shim >> 10));
 
 	bios.shim = shim;
@@ -415,6 +444,9 @@ static int install_shim(struct vcpu *v, struct guest *g, const struct shim_heade
 	log_line("guest %d \"%s\": BIOS shim at %04x:0000 (%llu KiB; INT 12h now %u KiB)",
 		 g->index, g->name, seg, (unsigned long long)(shim_len >> 10),
 		 (unsigned)(shim >> 10));
+	if (console)
+		log_line("guest %d \"%s\": serial console on port 0x%x: INT 10h text copied "
+			 "there, its input typed through INT 16h", g->index, g->name, COM1_BASE);
 	return 0;
 }
 

@@ -3,7 +3,9 @@
 ; emulated drive of an image= guest) and INT 15h (E820h, E801h, 88h: the
 ; memory map without Keel's region) and passes those requests to Keel with
 ; a hypercall; every other request goes to the BIOS vector it replaced. It
-; also holds the loader that starts a partition= guest.
+; also holds the loader that starts a partition= guest, and, for a guest
+; with console=serial, the serial console: INT 10h's text output copied to
+; COM1 and COM1's bytes typed as keys through INT 16h.
 ;
 ; Built with `nasm -f bin` and embedded in the hypervisor by
 ; guest/shim_blob.asm. Keel copies it to SEG:0000 and runs it with CS = SEG,
@@ -15,8 +17,8 @@ BITS 16
 CPU 386				; 32-bit registers: E820h needs them, real mode allows them
 ORG 0
 
-SHIM_VERSION	equ 1		; bump with any change to the header layout below
-HDR_SIZE	equ 0x24	; guest/bios.c asserts the same layout
+SHIM_VERSION	equ 2		; bump with any change to the header layout below
+HDR_SIZE	equ 0x30	; guest/bios.c asserts the same layout
 
 HC_PUTC		equ 0x01	; put character RBX on Keel's log (docs/hypercalls.md)
 HC_NEXT		equ 0x03	; stop this guest and start the next one
@@ -62,6 +64,12 @@ hard_disks:	db 0		; 20h hard disks the guest is shown (AH=08h DL)
 boot_drive:	db 0		; 21h partition loader: the BIOS drive Keel booted from
 partition:	db 0		; 22h partition loader: which entry (1-4) to boot
 		db 0		; 23h reserved, keeps what follows word-aligned
+	dw int10_entry		; 24h Keel points IVT 10h here (console=serial)
+	dw int16_entry		; 26h Keel points IVT 16h here (console=serial)
+	dw old_int10		; 28h Keel saves the original INT 10h vector here
+	dw old_int16		; 2Ah Keel saves the original INT 16h vector here
+serial_port:	dw 0		; 2Ch console=serial: the UART's base port (Keel; 0: off)
+	dw base_end		; 2Eh bytes Keel copies without console=serial
 
 %if header + HDR_SIZE != $
 %error "the shim header is not HDR_SIZE bytes: update guest/bios.c and docs/bios-shim.md"
@@ -69,6 +77,8 @@ partition:	db 0		; 22h partition loader: which entry (1-4) to boot
 
 old_int13:	dd 0		; the vector INT 13h had before Keel hooked it (off, seg)
 old_int15:	dd 0		; the vector INT 15h had before Keel hooked it (off, seg)
+old_int10:	dd 0		; the same for INT 10h and INT 16h (console=serial)
+old_int16:	dd 0
 
 ; The request block (docs/bios-shim.md): the caller's registers on the way
 ; in, Keel's answer on the way out. One block is enough: the shim runs with
@@ -307,5 +317,283 @@ hc_table:
 %assign i i + 1
 %endrep
 hc_table_end:
+
+; Keel copies only this much for a guest without console=serial (header
+; field 2Eh): what follows would cost it a second KiB of conventional
+; memory for nothing. No hypercall site may follow.
+base_end:
+
+; ---- serial console (console=serial) -------------------------------------
+; What a server BIOS's console redirection does, for text-mode programs:
+; every character written through INT 10h's teletype (AH=0Eh) or string
+; (AH=13h) functions also goes to the UART at serial_port, and bytes that
+; arrive there become keystrokes in the BIOS keyboard buffer, which INT 16h
+; reads. The screen and keyboard keep working as before. Cursor moves,
+; scrolling and colours are not copied: full-screen programs show on the
+; screen only.
+
+UART_LSR	equ 5		; line status register, from the base port
+LSR_DR		equ 0x01	; a received byte is waiting
+LSR_THRE	equ 0x20	; the transmitter takes another byte
+UART_WAIT	equ 0x4000	; polls before giving up on the UART (bounded: no hang)
+ESC_WAIT	equ 0x2000	; polls for the rest of an escape sequence
+BDA_SEG		equ 0x0040
+BDA_KBD_HEAD	equ 0x1A	; keyboard buffer: next word to read
+BDA_KBD_TAIL	equ 0x1C	; next word to write
+BDA_KBD_START	equ 0x80	; the buffer's bounds (0: the PC's 1Eh-3Eh)
+BDA_KBD_END	equ 0x82
+KBD_START	equ 0x1E
+KBD_END		equ 0x3E
+KEY_ESC		equ 0x011B	; scan code << 8 | ASCII (RBIL, INT 16h AH=00h)
+KEY_BACKSPACE	equ 0x0E08
+KEY_ENTER	equ 0x1C0D
+
+int10_entry:
+	cmp ah, 0x0E		; teletype output of AL
+	je .teletype
+	cmp ah, 0x13		; write string
+	je .string
+	jmp far [cs:old_int10]	; everything else: the BIOS as before
+.teletype:
+	call serial_out		; AL to the UART; keeps every register
+	jmp far [cs:old_int10]	; and to the screen
+.string:			; ES:BP, CX characters; AL bit 1: each followed by an attribute
+	push ax
+	push bx
+	push cx
+	mov bx, bp		; BP would address through SS
+	mov ah, al		; the mode, while AL carries characters
+	jcxz .string_done
+.string_char:
+	mov al, [es:bx]
+	call serial_out
+	inc bx
+	test ah, 0x02		; attribute bytes between the characters
+	jz .string_next
+	inc bx
+.string_next:
+	loop .string_char
+.string_done:
+	pop cx
+	pop bx
+	pop ax
+	jmp far [cs:old_int10]
+
+; INT 16h: bytes waiting on the UART go into the keyboard buffer first, so
+; that the BIOS finds them as keys. A blocking read (AH=00h, 10h) waits here,
+; halting between timer ticks, until the buffer holds a key from either
+; side; the BIOS then returns it.
+int16_entry:
+	call serial_drain
+	test ah, 0xEF		; AH = 00h or 10h: read, waiting for a key
+	jz .wait
+	jmp far [cs:old_int16]
+.wait:
+	push ax
+.poll:
+	inc ah			; 01h / 11h: is a key there (ZF clear)?
+	pushf			; with the CALL FAR below: the frame INT would push
+	call far [cs:old_int16]
+	jnz .ready
+	sti			; let the timer tick (and the keyboard) in
+	hlt
+	call serial_drain
+	pop ax
+	push ax
+	jmp .poll
+.ready:
+	pop ax
+	jmp far [cs:old_int16]	; the BIOS reads it and returns to the caller
+
+; Sends AL to the UART, waiting a bounded time for room. Keeps every
+; register; changes only the arithmetic flags.
+serial_out:
+	push cx
+	push dx
+	push ax
+	mov dx, [cs:serial_port]
+	add dx, UART_LSR
+	mov cx, UART_WAIT
+.room:
+	in al, dx
+	test al, LSR_THRE
+	jnz .send
+	loop .room
+.send:
+	sub dx, UART_LSR
+	pop ax			; the character again
+	push ax
+	out dx, al
+	pop ax
+	pop dx
+	pop cx
+	ret
+
+; Moves every byte waiting on the UART into the BIOS keyboard buffer as a
+; key (scan code from a US layout); ESC [ A-D, H, F (a terminal's arrows,
+; Home, End) become those keys, DEL (what terminals send for Backspace)
+; Backspace, CR, LF and CR LF Enter. Keeps every register.
+serial_drain:
+	push ax
+	push bx
+	push cx
+	push dx
+	push ds
+	mov ax, BDA_SEG
+	mov ds, ax
+.next:
+	call serial_byte	; AL, or CF when none is waiting
+	jc .done
+	cmp al, 0x0A		; LF is Enter too (what pexpect and some terminals
+	jne .not_lf		; send), but not the LF of a CR LF pair
+	cmp byte [cs:last_byte], 0x0D
+	mov [cs:last_byte], al	; MOV keeps the flags of the CMP
+	je .next
+	mov ax, KEY_ENTER
+	jmp .put
+.not_lf:
+	mov [cs:last_byte], al
+.have:
+	cmp al, 0x1B		; ESC: perhaps the start of a sequence
+	jne .plain
+	mov cx, ESC_WAIT
+	call serial_byte_wait
+	jc .lone_esc
+	cmp al, '['
+	je .csi
+	push ax			; ESC then another byte: both as keys
+	mov ax, KEY_ESC
+	call kbd_put
+	pop ax
+	jmp .have
+.csi:
+	mov cx, ESC_WAIT
+	call serial_byte_wait
+	jc .lone_esc
+	mov bx, csi_keys
+.csi_find:
+	cmp byte [cs:bx], 0	; the end of the table: a sequence Keel drops
+	je .next
+	cmp al, [cs:bx]
+	je .csi_found
+	add bx, 3
+	jmp .csi_find
+.csi_found:
+	mov ax, [cs:bx + 1]
+	call kbd_put
+	jmp .next
+.lone_esc:
+	mov ax, KEY_ESC
+	call kbd_put
+	jmp .next
+.plain:
+	cmp al, 0x7F
+	je .backspace
+	mov ah, 0		; bytes 80h-FFh: scan code 0
+	test al, al
+	js .put
+	movzx bx, al
+	mov ah, [cs:scan_codes + bx]
+.put:
+	call kbd_put
+	jmp .next
+.backspace:
+	mov ax, KEY_BACKSPACE
+	jmp .put
+.done:
+	pop ds
+	pop dx
+	pop cx
+	pop bx
+	pop ax
+	ret
+
+; AL = a byte from the UART, CF clear; CF set when none is waiting (or
+; there is no UART: LSR reads FFh).
+serial_byte:
+	mov dx, [cs:serial_port]
+	add dx, UART_LSR
+	in al, dx
+	cmp al, 0xFF
+	je .none
+	test al, LSR_DR
+	jz .none
+	sub dx, UART_LSR
+	in al, dx
+	clc
+	ret
+.none:
+	stc
+	ret
+
+; The same, polling CX times for a byte still on its way.
+serial_byte_wait:
+	call serial_byte
+	jnc .got
+	loop serial_byte_wait
+	stc
+.got:
+	ret
+
+; Appends key AX to the keyboard buffer at DS = 40h; a full buffer drops
+; it, as the BIOS's own keyboard handler does. Keeps every register.
+kbd_put:
+	push bx
+	push cx
+	push dx
+	push si
+	mov cx, [BDA_KBD_START]
+	mov dx, [BDA_KBD_END]
+	test cx, cx		; a BIOS that never set the bounds: the PC's
+	jnz .bounds
+	mov cx, KBD_START
+	mov dx, KBD_END
+.bounds:
+	mov si, [BDA_KBD_TAIL]	; the slot for this key
+	lea bx, [si + 2]	; and where the tail goes after it
+	cmp bx, dx
+	jb .in_buffer
+	mov bx, cx
+.in_buffer:
+	cmp bx, [BDA_KBD_HEAD]	; it would meet the head: full
+	je .out
+	mov [si], ax
+	mov [BDA_KBD_TAIL], bx
+.out:
+	pop si
+	pop dx
+	pop cx
+	pop bx
+	ret
+
+last_byte:	db 0		; the byte drained before, for CR LF
+
+; The final byte of ESC [ ... and the key it stands for.
+csi_keys:
+	db 'A'
+	dw 0x4800		; up
+	db 'B'
+	dw 0x5000		; down
+	db 'C'
+	dw 0x4D00		; right
+	db 'D'
+	dw 0x4B00		; left
+	db 'H'
+	dw 0x4700		; home
+	db 'F'
+	dw 0x4F00		; end
+	db 0
+
+; Scan code (set 1, as INT 16h returns it in AH) of each ASCII byte on a
+; US keyboard; control characters as Ctrl + their letter.
+scan_codes:
+	db 0x03, 0x1E, 0x30, 0x2E, 0x20, 0x12, 0x21, 0x22, 0x0E, 0x0F, 0x1C, 0x25, 0x26, 0x1C, 0x31, 0x18	; 00h-0Fh
+	db 0x19, 0x10, 0x13, 0x1F, 0x14, 0x16, 0x2F, 0x11, 0x2D, 0x15, 0x2C, 0x01, 0x2B, 0x1B, 0x07, 0x0C	; 10h-1Fh
+	db 0x39, 0x02, 0x28, 0x04, 0x05, 0x06, 0x08, 0x28, 0x0A, 0x0B, 0x09, 0x0D, 0x33, 0x0C, 0x34, 0x35	; 20h-2Fh
+	db 0x0B, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x27, 0x27, 0x33, 0x0D, 0x34, 0x35	; 30h-3Fh
+	db 0x03, 0x1E, 0x30, 0x2E, 0x20, 0x12, 0x21, 0x22, 0x23, 0x17, 0x24, 0x25, 0x26, 0x32, 0x31, 0x18	; 40h-4Fh
+	db 0x19, 0x10, 0x13, 0x1F, 0x14, 0x16, 0x2F, 0x11, 0x2D, 0x15, 0x2C, 0x1A, 0x2B, 0x1B, 0x07, 0x0C	; 50h-5Fh
+	db 0x29, 0x1E, 0x30, 0x2E, 0x20, 0x12, 0x21, 0x22, 0x23, 0x17, 0x24, 0x25, 0x26, 0x32, 0x31, 0x18	; 60h-6Fh
+	db 0x19, 0x10, 0x13, 0x1F, 0x14, 0x16, 0x2F, 0x11, 0x2D, 0x15, 0x2C, 0x1A, 0x2B, 0x1B, 0x29, 0x0E	; 70h-7Fh
 
 shim_end:

@@ -49,7 +49,7 @@ static bool pow2(u64 x)
 int bzimage_parse(const u8 *file, u64 size, struct bzimage_info *bi, char *err, size_t errlen)
 {
 	u32 end, syssize;
-	u64 setup_end;
+	u64 setup_end, have, want;
 
 	memset(bi, 0, sizeof(*bi));
 	if (size < ZP_SETUP_HEADER_END)
@@ -81,13 +81,29 @@ int bzimage_parse(const u8 *file, u64 size, struct bzimage_info *bi, char *err, 
 	if (size < setup_end)
 		FAIL("truncated: %u setup sectors need %llu bytes, the file has %llu",
 		     bi->setup_sects, (unsigned long long)setup_end, (unsigned long long)size);
-	/* syssize counts 16-byte paragraphs of protected-mode code; a signed
-	 * kernel carries its signature after them, which is not copied. */
-	bi->kernel_size = syssize ? (u64)syssize * 16 : size - setup_end;
-	if (bi->kernel_size == 0 || size - setup_end < bi->kernel_size)
+	/* syssize counts 16-byte paragraphs of protected-mode code, rounded
+	 * up (boot.rst): the file may end inside the last one, as Debian's
+	 * memtest86+ 6.10 does 8 bytes early, and the loader then has the
+	 * rest to zero. A signed kernel carries its signature after them,
+	 * which is not copied. */
+	have = size - setup_end;
+	want = syssize ? (u64)syssize * 16 : have;
+	if (have + BZ_PARAGRAPH - 1 < want)
 		FAIL("truncated: the header says %llu bytes of kernel after offset 0x%llx, "
-		     "the file has %llu", (unsigned long long)bi->kernel_size,
-		     (unsigned long long)setup_end, (unsigned long long)(size - setup_end));
+		     "the file has %llu", (unsigned long long)want,
+		     (unsigned long long)setup_end, (unsigned long long)have);
+	bi->kernel_size = have < want ? have : want;
+	bi->kernel_pad = (u8)(want - bi->kernel_size);
+	if (bi->kernel_size == 0)
+		FAIL("truncated: no protected-mode kernel after the %u setup sectors",
+		     bi->setup_sects);
+	/* boot.rst: the protected-mode code runs from code32_start, 1 MiB for
+	 * every bzImage, unless a loader moves it; below that is a zImage's
+	 * place (or a header that is not one). */
+	bi->code32_start = rd(file, end, BZ_CODE32_START, 4);
+	if (bi->code32_start < LOW_LIMIT)
+		FAIL("code32_start 0x%x is below 1 MiB: not a bzImage's protected-mode kernel",
+		     bi->code32_start);
 
 	bi->xloadflags = bi->version >= 0x020C ? (u16)rd(file, end, BZ_XLOADFLAGS, 2) : 0;
 	bi->relocatable = rd(file, end, BZ_RELOCATABLE, 1) != 0;
@@ -104,14 +120,21 @@ int bzimage_parse(const u8 *file, u64 size, struct bzimage_info *bi, char *err, 
 	if (bi->version >= 0x020A) {
 		bi->pref_address = rd64(file, end, BZ_PREF_ADDRESS);
 		bi->init_size = rd(file, end, BZ_INIT_SIZE, 4);
+		/* The kernel decompresses within init_size bytes of its load
+		 * address: a stated size smaller than the code itself would
+		 * have Keel put the initrd over the kernel. */
+		if (bi->init_size && bi->init_size < bi->kernel_size + bi->kernel_pad)
+			FAIL("init_size 0x%llx is smaller than the kernel's %llu bytes",
+			     (unsigned long long)bi->init_size,
+			     (unsigned long long)(bi->kernel_size + bi->kernel_pad));
 	} else {
-		/* boot.rst: before 2.10 the kernel runs at 1 MiB unless moved,
-		 * and its decompression space is not stated. */
-		bi->pref_address = LOW_LIMIT;
+		/* boot.rst: before 2.10 the kernel runs at code32_start unless
+		 * moved, and its decompression space is not stated. */
+		bi->pref_address = bi->code32_start;
 		bi->init_size = bi->kernel_size * BZ_OLD_INIT_SIZE_FACTOR;
 	}
-	if (bi->init_size < bi->kernel_size)
-		bi->init_size = bi->kernel_size;
+	if (bi->init_size < bi->kernel_size + bi->kernel_pad)
+		bi->init_size = bi->kernel_size + bi->kernel_pad;
 	bi->init_size = ALIGN_UP(bi->init_size, 4096);
 	return 0;
 }

@@ -14,7 +14,8 @@
 /* boot.rst "The real-mode kernel header": offsets in the file and in the
  * zero page alike (the header is copied to the same place). */
 #define BZ_SETUP_SECTS 0x1F1      /* u8; 0 means 4 */
-#define BZ_SYSSIZE 0x1F4          /* u32, in 16-byte paragraphs */
+#define BZ_SYSSIZE 0x1F4          /* u32, in 16-byte paragraphs, rounded up */
+#define BZ_PARAGRAPH 16u
 #define BZ_VID_MODE 0x1FA         /* u16 */
 #define BZ_BOOT_FLAG 0x1FE        /* u16, 0xAA55 */
 #define BZ_JUMP 0x200             /* u16: a short jump whose byte 0x201 is the header's length past 0x202 */
@@ -83,7 +84,9 @@ struct bzimage_info {
 	u8 loadflags;
 	u16 xloadflags;       /* 0 before 2.12 */
 	u64 kernel_offset;    /* the protected-mode code: (setup_sects + 1) * 512 */
-	u64 kernel_size;      /* its length in the file */
+	u64 kernel_size;      /* its length in the file (at most syssize * 16) */
+	u8 kernel_pad;        /* bytes of its last paragraph past the file's end: zeroed */
+	u32 code32_start;     /* as the file has it: 1 MiB for a bzImage */
 	u32 header_end;       /* 0x202 + the byte at 0x201, at most 0x290 */
 	u32 kernel_alignment; /* a power of two, at least 4 KiB */
 	u8 min_alignment;     /* log2; the kernel boots, more slowly, at this alignment */
@@ -96,8 +99,10 @@ struct bzimage_info {
 
 /* Checks file[0..size) is a bzImage Keel can boot: boot_flag 0xAA55 at
  * 0x1FE, "HdrS" at 0x202, protocol 2.06 or later, LOADED_HIGH, a sane
- * alignment, and the file as long as the header says (setup sectors and
- * syssize). Returns 0 and fills *bi, or -1 with a one-line reason. */
+ * alignment, the setup sectors inside the file and the kernel after them
+ * as long as syssize says, less at most the last paragraph's 15 bytes;
+ * code32_start at 1 MiB or above; a stated init_size that holds the
+ * kernel. Returns 0 and fills *bi, or -1 with a one-line reason. */
 int bzimage_parse(const u8 *file, u64 size, struct bzimage_info *bi, char *err, size_t errlen);
 
 /* Where the kernel goes: at pref_address when [pref, pref + init_size) is

@@ -65,7 +65,7 @@ static void build_gdt(bool long_mode)
 int linux_load(struct guest *g, struct guest_start *st)
 {
 	const struct cfg_guest *c = g->cfg;
-	const char *cmdline = c->cmdline[0] ? c->cmdline : LINUX_DEFAULT_CMDLINE;
+	const char *cmdline = c->has_cmdline ? c->cmdline : LINUX_DEFAULT_CMDLINE;
 	const u8 *kernel, *initrd = NULL;
 	u64 ksize, isize = 0, load, initrd_at = 0;
 	struct mem_range low = { LINUX_LOW_BASE, LINUX_LOW_SIZE, E820_RESERVED };
@@ -106,6 +106,7 @@ int linux_load(struct guest *g, struct guest_start *st)
 		return fail(g, "the chosen place is not guest RAM (internal error)");
 
 	memcpy(phys_to_virt(load), kernel + bi.kernel_offset, bi.kernel_size);
+	memset(phys_to_virt(load + bi.kernel_size), 0, bi.kernel_pad);
 	if (initrd)
 		memcpy(phys_to_virt(initrd_at), initrd, isize);
 	memcpy(phys_to_virt(LINUX_CMDLINE), cmdline, clen + 1);

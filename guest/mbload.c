@@ -363,9 +363,32 @@ static void mb_copy_image(struct mb_ctx *c, const struct mb_plan *p)
 			mb_copy_seg(c, &s);
 }
 
+/* SDM vol. 3A 3.4.5: base 0, limit 0xFFFFF in 4 KiB units (G=1), D/B=1,
+ * present, DPL 0, and the accessed bit already set so that loading a
+ * selector never writes the table. */
+#define MB_GDT_CODE 0x00CF9B000000FFFFull /* type 0xB: execute/read, accessed */
+#define MB_GDT_DATA 0x00CF93000000FFFFull /* type 0x3: read/write, accessed */
+
+/* The flat GDT (mbload.h) at the 8-aligned end of the information area,
+ * where the builder never reaches. */
+static u32 mb_gdt_at(const struct mb_ctx *c)
+{
+	return (c->info_gpa + c->info_size - MB_GDT_SIZE) & ~7u;
+}
+
+static void mb_build_gdt(struct mb_ctx *c, u32 gdt)
+{
+	u8 *p = (u8 *)c->mem->ptr(c->mem->ctx, c->info_gpa) + (gdt - c->info_gpa);
+	const u64 gdt_entries[MB_GDT_ENTRIES] = { 0, MB_GDT_CODE, MB_GDT_DATA };
+
+	_Static_assert(MB_GDT_CODE_SEL == 1 * 8 && MB_GDT_DATA_SEL == 2 * 8,
+		       "MB_GDT_* selectors index gdt_entries");
+	memcpy(p, gdt_entries, sizeof(gdt_entries));
+}
+
 /* MB 3.3: flags 0 (mem_lower/mem_upper), 2 (cmdline), 6 (memory map) and
  * 9 (boot loader name); no modules, no boot device (the kernel was not
- * read from a BIOS drive by Keel's guest). */
+ * read from a BIOS drive by Keel's guest). The GDT takes the area's end. */
 static int mb_build_info(struct mb_ctx *c, const char *cmdline, const struct mem_range *map,
 			 int nmap)
 {
@@ -377,13 +400,16 @@ static int mb_build_info(struct mb_ctx *c, const char *cmdline, const struct mem
 	    !c->mem->is_ram(c->mem->ctx, c->info_gpa, c->info_size))
 		return fail(c, "Multiboot information area 0x%x + 0x%x is not guest RAM "
 			    "below 4 GiB", c->info_gpa, c->info_size);
-	if (mb_init(&b, c->mem->ptr(c->mem->ctx, c->info_gpa), c->info_gpa, c->info_size))
+	if (c->info_size < 2 * MB_GDT_SIZE ||
+	    mb_init(&b, c->mem->ptr(c->mem->ctx, c->info_gpa), c->info_gpa,
+		    mb_gdt_at(c) - c->info_gpa))
 		goto full;
 	mb_memory_from_map(map, nmap, &lower, &upper);
 	mb_set_memory(&b, lower, upper);
 	if (mb_set_cmdline(&b, cmdline ? cmdline : "", len) || mb_set_mmap(&b, map, nmap) ||
 	    mb_set_loader_name(&b, "Keel"))
 		goto full;
+	mb_build_gdt(c, mb_gdt_at(c));
 	return 0;
 full:
 	return fail(c, "Multiboot information area (0x%x bytes) is too small for %d "
@@ -431,5 +457,7 @@ int mb_load_kernel(const u8 *file, u64 size, const char *cmdline,
 	out->info_gpa = info_gpa;
 	out->load_start = (u32)c.lo;
 	out->load_end = (u32)c.hi;
+	out->gdt_gpa = mb_gdt_at(&c);
+	out->gdt_limit = MB_GDT_SIZE - 1;
 	return 0;
 }

@@ -26,13 +26,27 @@ struct mb_load_result {
 	u32 info_gpa;	/* EBX at entry */
 	u32 load_start; /* lowest byte the image occupies */
 	u32 load_end;	/* highest byte + 1, bss included */
+	u32 gdt_gpa;	/* GDTR at entry: the flat GDT below */
+	u16 gdt_limit;
 };
+
+/* MB 3.2 leaves GDTR undefined and tells the kernel to load its own GDT
+ * before it reloads a segment register; GRUB and QEMU's -kernel leave a
+ * flat one behind, and kernels that take an exception before loading
+ * their own rely on it. Keel gives one too, in the last bytes of the
+ * information area: null, then these two, base 0 and limit 4 GiB, with
+ * CS and DS/ES/FS/GS/SS loaded from them. */
+#define MB_GDT_CODE_SEL 0x08	/* 32-bit code, execute/read, DPL 0 */
+#define MB_GDT_DATA_SEL 0x10	/* 32-bit data, read/write, DPL 0 */
+#define MB_GDT_ENTRIES 3
+#define MB_GDT_SIZE (MB_GDT_ENTRIES * 8)
 
 /* Loads the kernel file[0..size) into guest memory and builds its
  * multiboot_info at [info_gpa, info_gpa + info_size): mem_lower/mem_upper
  * and the memory map from map[0..nmap) (which must already lack Keel's
  * region), the command line cmdline (NULL means empty), the boot loader
- * name "Keel", no modules. The image is checked whole before anything is
+ * name "Keel", no modules; and the flat GDT above in the area's last
+ * MB_GDT_SIZE bytes (8-aligned). The image is checked whole before anything is
  * written, and copied only after the information structure was built, so
  * a refused kernel never touches guest memory outside the information
  * area. Returns 0 and fills *out, or -1 with a one-line reason in errbuf

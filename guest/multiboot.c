@@ -42,8 +42,13 @@ int multiboot_load(struct guest *g, struct guest_start *st)
 		return -1;
 	}
 	/* Multiboot 3.2: 32-bit protected mode, paging off, EAX = magic,
-	 * EBX = the information structure, interrupts off. */
+	 * EBX = the information structure, interrupts off; flat segments,
+	 * here from a GDT the kernel can use until it loads its own. */
 	st->mode = CFG_MODE_PROTECTED;
+	st->gdt_base = res.gdt_gpa;
+	st->gdt_limit = res.gdt_limit;
+	st->cs_selector = MB_GDT_CODE_SEL;
+	st->ds_selector = MB_GDT_DATA_SEL;
 	st->rip = res.entry;
 	st->rsp = 0;
 	st->rflags = 0;

@@ -20,14 +20,17 @@ void bootinfo_read(hpa_t info_pa, hpa_t region_base, u64 region_size)
 	const struct multiboot_info *mbi = phys_to_virt(info_pa);
 	const struct multiboot_module *m;
 	struct boot_info *bi = &boot_info;
-	u32 need = MULTIBOOT_INFO_CMDLINE | MULTIBOOT_INFO_MEM_MAP | MULTIBOOT_INFO_MODS;
+	/* No module list is no module: an entry that loads no file (guest
+	 * bios partition=N) needs none, whether its loader set flag bit 3
+	 * with a count of 0 (stage 2) or left the bit clear. */
+	u32 need = MULTIBOOT_INFO_CMDLINE | MULTIBOOT_INFO_MEM_MAP;
 
 	if (!in_region(info_pa, sizeof(*mbi), region_base, region_size))
 		fatal("hand-off structure at 0x%llx is outside Keel's region",
 		      (unsigned long long)info_pa);
 	if ((mbi->flags & need) != need)
-		fatal("hand-off structure lacks a command line, memory map or module list "
-		      "(flags 0x%x)", mbi->flags);
+		fatal("hand-off structure lacks a command line or memory map (flags 0x%x)",
+		      mbi->flags);
 
 	bi->nmap = mb_read_mmap(mbi, identity, NULL, bi->map, MEMMAP_MAX);
 	if (bi->nmap > 0)
@@ -52,7 +55,8 @@ void bootinfo_read(hpa_t info_pa, hpa_t region_base, u64 region_size)
 	bi->heap_end = region_base + region_size;
 
 	m = phys_to_virt(mbi->mods_addr);
-	for (u32 i = 0; i < mbi->mods_count && i < MB_MAX_MODULES; i++, m++) {
+	for (u32 i = 0; (mbi->flags & MULTIBOOT_INFO_MODS) && i < mbi->mods_count &&
+	     i < MB_MAX_MODULES; i++, m++) {
 		struct boot_module *bm = &bi->mods[bi->nmods++];
 
 		bm->name = phys_to_virt(m->string);

@@ -3,6 +3,7 @@
 #include "hv.h"
 #include "acpi.h"
 #include "cpuid.h"
+#include "gp.h"
 #include "guest.h"
 #include "lapic.h"
 #include "x86.h"
@@ -534,6 +535,15 @@ static void handle_unknown(struct vcpu *v, const struct vmexit *e)
 	guest_stop(v, STOP_UNHANDLED, e->reason);
 }
 
+/* Only AMD-V intercepts an exception, #GP (hv/gp.c). */
+static void handle_exception(struct vcpu *v, const struct vmexit *e)
+{
+	if (e->exc.vector != X86_EXC_GP)
+		handle_unknown(v, e);
+	else if (!gp_intercept(v, e))
+		handle_shutdown(v, e);
+}
+
 static const exit_handler exit_handlers[VMEXIT_KIND_COUNT] = {
 	[VMEXIT_UNKNOWN] = handle_unknown,
 	[VMEXIT_CPUID] = handle_cpuid,
@@ -544,7 +554,7 @@ static const exit_handler exit_handlers[VMEXIT_KIND_COUNT] = {
 	[VMEXIT_XSETBV] = handle_xsetbv,
 	[VMEXIT_INVD] = handle_invd,
 	[VMEXIT_NPF] = handle_npf,
-	[VMEXIT_EXCEPTION] = handle_unknown,
+	[VMEXIT_EXCEPTION] = handle_exception,
 	[VMEXIT_HYPERCALL] = handle_hypercall,
 	[VMEXIT_VIRT_INSN] = handle_virt_insn,
 	[VMEXIT_SHUTDOWN] = handle_shutdown,

@@ -7,6 +7,7 @@
 #include "guest.h"
 #include "lapic.h"
 #include "ptbuild.h"
+#include "trace.h"
 #include "../lib/console.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
@@ -223,6 +224,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->ops->vcpu_reset(v, &st);
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);
+	trace_start(v, g.cfg->trace);
 	if (first_start) {
 		bootinfo_log_tsc();
 		first_start = false;
@@ -240,6 +242,7 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		v->total_exits++;
 		exit_dispatch(v, &ex);
 	}
+	trace_stop(v);
 	if (g.line_len) {
 		g.line[g.line_len] = 0;
 		log_line("[%s] %s", g.name, g.line);

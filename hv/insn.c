@@ -129,3 +129,24 @@ int insn_decode_store(const u8 *b, unsigned n, unsigned bits, struct insn_store 
 	out->len = (u8)i;
 	return 0;
 }
+
+#define SVM_VMRUN_MODRM 0xD8	/* 0F 01 D8 VMRUN, D9 VMMCALL, DA VMLOAD, */
+#define SVM_LAST_MODRM 0xDF	/* DB VMSAVE, DC STGI, DD CLGI, DE SKINIT, DF INVLPGA */
+#define SVM_VMMCALL_MODRM 0xD9
+
+bool insn_is_svm(const u8 *b, unsigned n, unsigned bits)
+{
+	unsigned i = 0;
+
+	if (n > INSN_MAX_LEN)
+		n = INSN_MAX_LEN;
+	while (i < n && (b[i] == PFX_OPSIZE || b[i] == PFX_ADDRSIZE || b[i] == PFX_LOCK ||
+			 b[i] == PFX_REP || b[i] == PFX_REPNE || segment_prefix(b[i])))
+		i++;
+	if (bits == 64 && i < n && (b[i] & 0xF0) == 0x40)
+		i++;
+	if (i + 3 > n || b[i] != 0x0F || b[i + 1] != 0x01)
+		return false;
+	return b[i + 2] >= SVM_VMRUN_MODRM && b[i + 2] <= SVM_LAST_MODRM &&
+	       b[i + 2] != SVM_VMMCALL_MODRM;
+}

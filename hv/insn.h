@@ -32,4 +32,13 @@ struct insn_store {
  * an instruction that does not fit in n bytes or 15. */
 int insn_decode_store(const u8 *b, unsigned n, unsigned bits, struct insn_store *out);
 
+/* Is the instruction in b[0..n) one of the SVM instructions that raise
+ * #GP under AMD-V before their intercept is checked (APM vol. 2 15.5:
+ * VMRUN, VMLOAD and VMSAVE with rAX not page-aligned or past the physical
+ * address width; any of them and STGI, CLGI, SKINIT and INVLPGA at CPL >
+ * 0), where a CPU without SVM raises #UD? That is 0F 01 with ModR/M D8
+ * or DA-DF, after any legacy prefixes and, in 64-bit code, a REX prefix.
+ * VMMCALL (0F 01 D9) is not one: it is Keel's hypercall. */
+bool insn_is_svm(const u8 *b, unsigned n, unsigned bits);
+
 #endif

@@ -5,7 +5,7 @@
  * address. An instruction it cannot decode stops the guest. */
 #include "hv.h"
 #include "guest.h"
-#include "gva.h"
+#include "fetch.h"
 #include "insn.h"
 #include "ipi.h"
 #include "lapic.h"
@@ -28,57 +28,12 @@ volatile u32 *lapic_reg(u32 off)
 	return phys_to_virt(lapic_page() + off);
 }
 
-/* Guest memory Keel may read an instruction or a page table from: RAM,
- * and the option and BIOS ROMs (C0000h-FFFFFh), whose code may write the
- * APIC too. Never Keel's region, never a device. */
-static bool readable(gpa_t gpa, u64 len)
-{
-	return guest_ram(gpa, len) || (gpa >= 0xC0000 && gpa + len <= 0x100000);
-}
-
 void lapic_icr_write(u32 dest, u32 lo)
 {
 	*lapic_reg(LAPIC_ICR_HI) = dest << 24;
 	*lapic_reg(LAPIC_ICR_LO) = lo;
 	for (int i = 0; i < 1000 && (*lapic_reg(LAPIC_ICR_LO) & ICR_DELIVERY_PENDING); i++)
 		io_delay();
-}
-
-static int read_guest(gpa_t gpa, unsigned size, u64 *val, void *ctx)
-{
-	(void)ctx;
-	if (!readable(gpa, size))
-		return -1;
-	*val = 0;
-	memcpy(val, phys_to_virt(gpa), size);
-	return 0;
-}
-
-/* The bytes at the guest's CS:RIP, as many as are readable up to 15. */
-static unsigned fetch(struct vcpu *v, u8 *buf, unsigned bits)
-{
-	struct gva_regs r = { vcpu_get_reg(v, VCPU_CR0), vcpu_get_reg(v, VCPU_CR3),
-			      vcpu_get_reg(v, VCPU_CR4), vcpu_get_reg(v, VCPU_EFER) };
-	u64 la = vcpu_get_reg(v, VCPU_CS_BASE) + vcpu_get_reg(v, VCPU_RIP);
-	unsigned n = 0;
-
-	if (bits != 64)
-		la &= 0xFFFFFFFFull;
-	while (n < INSN_MAX_LEN) {
-		gpa_t gpa;
-		unsigned chunk;
-
-		if (gva_translate(&r, la + n, read_guest, NULL, &gpa))
-			break;
-		chunk = PAGE_SIZE - (unsigned)(gpa & (PAGE_SIZE - 1));
-		if (chunk > INSN_MAX_LEN - n)
-			chunk = INSN_MAX_LEN - n;
-		if (!readable(gpa, chunk))
-			break;
-		memcpy(buf + n, phys_to_virt(gpa), chunk);
-		n += chunk;
-	}
-	return n;
 }
 
 static struct ipi_self self_xapic(void)
@@ -143,7 +98,7 @@ bool lapic_npf(struct vcpu *v, const struct vmexit *e)
 
 	if (!e->npf.write || e->npf.gpa - off != lapic_page())
 		return false;
-	n = fetch(v, buf, bits);
+	n = guest_fetch_insn(v, buf, bits);
 	if (insn_decode_store(buf, n, bits, &st)) {
 		char hex[3 * INSN_MAX_LEN + 1] = "";
 

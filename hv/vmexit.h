@@ -63,12 +63,31 @@ struct vmexit_cr {
 	u16 lmsw_source;
 };
 
+/* The event the CPU was delivering when the exit came (SVM EXITINTINFO;
+ * VMX does not fill it yet): a fault during delivery combines with it as
+ * on bare metal (SDM vol. 3A 6.15 table 6-5, APM vol. 2 8.2.9). */
+enum vmexit_event_type {
+	EVENT_NONE,       /* the exit was not during event delivery */
+	EVENT_INTR,       /* external interrupt */
+	EVENT_NMI,
+	EVENT_EXCEPTION,  /* hardware exception */
+	EVENT_SOFT,       /* INT n, INT3, INTO */
+};
+
+struct vmexit_event {
+	enum vmexit_event_type type;
+	u8 vector;
+	bool has_error;
+	u32 error;
+};
+
 struct vmexit {
 	enum vmexit_kind kind;
 	u64 reason;       /* the vendor's exit code, for reports */
 	u64 info1, info2; /* EXITINFO1/2 or exit qualification and guest-linear address */
 	u8 insn_len;      /* 0 when the backend cannot tell */
 	u64 next_rip;     /* 0 when unknown */
+	struct vmexit_event delivering;
 	union {
 		struct vmexit_io io;
 		struct vmexit_msr msr;

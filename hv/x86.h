@@ -168,6 +168,32 @@ static inline bool x86_exc_has_error_code(u8 vector)
 	}
 }
 
+/* What a CPU does with an exception raised while it delivers another
+ * (SDM vol. 3A 6.15 "Interrupt 8", table 6-5; APM vol. 2 8.2.9): two
+ * contributory ones, or a page fault then a contributory one or another
+ * page fault, make a double fault; anything during a double fault's
+ * delivery shuts the CPU down; every other pair is handled one after the
+ * other, the second now. */
+enum x86_exc_outcome { X86_EXC_DELIVER_SECOND, X86_EXC_DOUBLE_FAULT, X86_EXC_SHUTDOWN };
+
+static inline bool x86_exc_contributory(u8 vector)
+{
+	return vector == X86_EXC_DE || vector == X86_EXC_TS || vector == X86_EXC_NP ||
+	       vector == X86_EXC_SS || vector == X86_EXC_GP || vector == X86_EXC_CP;
+}
+
+static inline enum x86_exc_outcome x86_exc_combine(u8 first, u8 second)
+{
+	if (first == X86_EXC_DF)
+		return X86_EXC_SHUTDOWN;
+	if (x86_exc_contributory(second) &&
+	    (x86_exc_contributory(first) || first == X86_EXC_PF))
+		return X86_EXC_DOUBLE_FAULT;
+	if (first == X86_EXC_PF && second == X86_EXC_PF)
+		return X86_EXC_DOUBLE_FAULT;
+	return X86_EXC_DELIVER_SECOND;
+}
+
 /* RFLAGS bits 3, 5, 15 and 63:22 are reserved, MBZ (SDM vol. 1 3.4.3,
  * SDM vol. 3C 27.3.1.4). */
 #define X86_RFLAGS_RESERVED ((1ull << 3) | (1ull << 5) | (1ull << 15) | \

@@ -14,7 +14,11 @@ enum {
 	KEY_IMAGE = 1 << 0, KEY_DRIVE = 1 << 1, KEY_PARTITION = 1 << 2,
 	KEY_KERNEL = 1 << 3, KEY_INITRD = 1 << 4, KEY_CMDLINE = 1 << 5,
 	KEY_FILE = 1 << 6, KEY_LOAD = 1 << 7, KEY_MODE = 1 << 8,
+	KEY_TRACE = 1 << 9, KEY_CONSOLE = 1 << 10,
 };
+
+/* Keys every kind takes. */
+#define KEYS_ANY_KIND KEY_TRACE
 
 static const struct {
 	const char *name;
@@ -24,12 +28,13 @@ static const struct {
 	{ "partition", KEY_PARTITION }, { "kernel", KEY_KERNEL },
 	{ "initrd", KEY_INITRD }, { "cmdline", KEY_CMDLINE },
 	{ "file", KEY_FILE },     { "load", KEY_LOAD },
-	{ "mode", KEY_MODE },
+	{ "mode", KEY_MODE },     { "trace", KEY_TRACE },
+	{ "console", KEY_CONSOLE },
 };
 
 /* Indexed by enum cfg_guest_kind. */
 static const unsigned kind_keys[] = {
-	KEY_IMAGE | KEY_DRIVE | KEY_PARTITION,
+	KEY_IMAGE | KEY_DRIVE | KEY_PARTITION | KEY_CONSOLE,
 	KEY_KERNEL | KEY_INITRD | KEY_CMDLINE,
 	KEY_FILE | KEY_LOAD | KEY_MODE,
 	KEY_FILE | KEY_CMDLINE,
@@ -38,6 +43,7 @@ static const unsigned kind_keys[] = {
 static const char *const kind_names[] = { "bios", "linux", "flat", "multiboot" };
 static const char *const mode_names[] = { "real", "protected", "long" };
 static const char *const after_names[] = { "poweroff", "restart", "menu" };
+static const char *const console_names[] = { "screen", "serial" };
 
 /* One word of a line. A quoted part may open the word or follow its first
  * '='; it always ends the word (the lexer checks both). */
@@ -514,6 +520,17 @@ static int guest_value(struct parser *ps, struct cfg_guest *g, unsigned key,
 					 " (real, protected or long)");
 		g->mode = (enum cfg_mode)m;
 		return 0;
+	case KEY_TRACE:
+		if (guest_number(ps, "trace", s, n, 0, CFG_TRACE_MAX, &v))
+			return -1;
+		g->trace = (u32)v;
+		return 0;
+	case KEY_CONSOLE:
+		m = lookup(console_names, ARRAY_SIZE(console_names), s, n);
+		if (m < 0)
+			return fail_word(ps, "unknown console ", s, n, " (screen or serial)");
+		g->serial_console = m == 1;
+		return 0;
 	default: /* KEY_CMDLINE */
 		if (n > CFG_CMDLINE_MAX - 1) {
 			fail(ps, "cmdline too long");
@@ -521,6 +538,7 @@ static int guest_value(struct parser *ps, struct cfg_guest *g, unsigned key,
 		}
 		memcpy(g->cmdline, s, n);
 		g->cmdline[n] = '\0';
+		g->has_cmdline = true;
 		return 0;
 	}
 }
@@ -540,7 +558,7 @@ static int guest_key(struct parser *ps, struct cfg_guest *g,
 	for (i = 0; i < ARRAY_SIZE(guest_keys); i++)
 		if (word_is(t->s, t->eq, guest_keys[i].name))
 			key = guest_keys[i].bit;
-	if (!(key & kind_keys[g->kind])) {
+	if (!(key & (kind_keys[g->kind] | KEYS_ANY_KIND))) {
 		fail_word(ps, "unknown key ", t->s, t->eq, " for guest ");
 		return msg_str(ps, kind_names[g->kind]);
 	}
@@ -551,7 +569,9 @@ static int guest_key(struct parser *ps, struct cfg_guest *g,
 		s++;
 		n -= 2;
 	}
-	if (n == 0) {
+	/* An empty command line is one (GRUB's and SYSLINUX's empty append);
+	 * an empty file name or number is a mistake. */
+	if (n == 0 && key != KEY_CMDLINE) {
 		fail(ps, "empty value for ");
 		msg_mem(ps, t->s, t->eq + 1);
 		return -1;

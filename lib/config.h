@@ -13,6 +13,7 @@
 #define CFG_FILE_MAX 13    /* an 8.3 name, upper-cased, with its NUL */
 #define CFG_CMDLINE_MAX 256
 #define CFG_ERR_MAX 96
+#define CFG_TRACE_MAX 1000000  /* trace=: exits logged at most */
 
 #define CFG_DEFAULT_TIMEOUT 5
 #define CFG_MAX_TIMEOUT 3600
@@ -27,12 +28,15 @@ struct cfg_guest {
 	char image[CFG_FILE_MAX];       /* bios: image=, "" when absent */
 	u8 drive;                       /* bios: drive= (default 0x00 for image=) */
 	u8 partition;                   /* bios: partition= 1..4, 0 when absent */
+	bool serial_console;            /* bios: console=serial (else screen) */
 	char kernel[CFG_FILE_MAX];      /* linux: kernel= */
 	char initrd[CFG_FILE_MAX];      /* linux: initrd=, "" when absent */
 	char file[CFG_FILE_MAX];        /* flat, multiboot: file= */
 	u64 load;                       /* flat: load= */
 	enum cfg_mode mode;             /* flat: mode= (default real) */
 	char cmdline[CFG_CMDLINE_MAX];  /* linux, multiboot: cmdline= */
+	u32 trace;                      /* any kind: trace=, the exits to log (0: none) */
+	bool has_cmdline;               /* cmdline= given, maybe empty ("" = none) */
 };
 
 struct cfg_entry {

@@ -129,6 +129,12 @@ int mb_set_mmap(struct mb_builder *b, const struct mem_range *m, int n)
 	return 0;
 }
 
+void mb_begin_modules(struct mb_builder *b)
+{
+	b->info->mods_addr = mb_phys(b, sizeof(struct multiboot_info));
+	b->info->flags |= MULTIBOOT_INFO_MODS;
+}
+
 int mb_add_module(struct mb_builder *b, u32 start, u32 end, const char *name)
 {
 	struct multiboot_module *mod;

@@ -80,6 +80,10 @@ int mb_set_cmdline(struct mb_builder *b, const char *s, size_t len);
 int mb_set_loader_name(struct mb_builder *b, const char *name);
 int mb_set_mmap(struct mb_builder *b, const struct mem_range *m, int n);
 int mb_add_module(struct mb_builder *b, u32 start, u32 end, const char *name);
+/* Marks the module list valid while it may still be empty (flag bit 3,
+ * mods_count 0): a loader that loaded no file says so, rather than
+ * leaving the reader to guess from a missing flag. */
+void mb_begin_modules(struct mb_builder *b);
 
 /* mem_lower/mem_upper (KiB) derived from a map, as the spec defines them. */
 void mb_memory_from_map(const struct mem_range *m, int n, u32 *lower_kb, u32 *upper_kb);

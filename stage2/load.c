@@ -184,6 +184,7 @@ void load_and_start(struct fat_volume *vol, const struct mem_range *map, int nma
 	rc = mb_set_cmdline(&mb, cfg_text + entry->src_start, entry->src_end - entry->src_start);
 	rc |= mb_set_loader_name(&mb, "Keel");
 	rc |= mb_set_mmap(&mb, map, nmap);
+	mb_begin_modules(&mb); /* an entry may load no file: guest bios partition=N */
 	place_files(entry, files, nfiles, plan.base + plan.size);
 	for (int i = 0; i < nfiles && !rc; i++) {
 		read_to(vol, files[i].name, &files[i].f, files[i].addr, files[i].f.size);

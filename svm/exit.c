@@ -143,6 +143,24 @@ static bool asynchronous(enum vmexit_kind kind)
 	       kind == VMEXIT_SHUTDOWN || kind == VMEXIT_NPF || kind == VMEXIT_INVALID;
 }
 
+/* EXITINTINFO has EVENTINJ's format (15.7.2): the event whose delivery
+ * the exit interrupted. */
+static void decode_exitintinfo(u64 info, struct vmexit_event *ev)
+{
+	if (!(info & SVM_EVTINJ_VALID))
+		return;
+	switch (info & SVM_EVTINJ_TYPE_MASK) {
+	case SVM_EVTINJ_TYPE_INTR: ev->type = EVENT_INTR; break;
+	case SVM_EVTINJ_TYPE_NMI: ev->type = EVENT_NMI; break;
+	case SVM_EVTINJ_TYPE_EXCEPTION: ev->type = EVENT_EXCEPTION; break;
+	case SVM_EVTINJ_TYPE_SOFT: ev->type = EVENT_SOFT; break;
+	default: return; /* reserved types */
+	}
+	ev->vector = (u8)(info & SVM_EVTINJ_VECTOR_MASK);
+	ev->has_error = info & SVM_EVTINJ_EV;
+	ev->error = (u32)(info >> 32);
+}
+
 void svm_decode_exit(const struct vmcb *vmcb, bool nrips, struct vmexit *e)
 {
 	const struct vmcb_control *c = &vmcb->control;
@@ -158,6 +176,7 @@ void svm_decode_exit(const struct vmcb *vmcb, bool nrips, struct vmexit *e)
 		e->kind = VMEXIT_INVALID;
 		return;
 	}
+	decode_exitintinfo(c->exitintinfo, &e->delivering);
 	if (e->reason == SVM_EXIT_IOIO) {
 		decode_ioio(vmcb, e);
 		return;

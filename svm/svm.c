@@ -136,6 +136,10 @@ static int svm_vcpu_create(struct vcpu *v)
 	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
 			     SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 			     SVM_INTERCEPT_SKINIT;
+	/* 15.5: VMRUN, VMLOAD and VMSAVE check rAX (and the SVM instructions
+	 * CPL) before their intercept and raise #GP, where a CPU without
+	 * SVM raises #UD: hv/gp.c tells the two apart (docs/performance.md). */
+	c->intercept_exceptions = 1u << X86_EXC_GP;
 	c->iopm_base_pa = iopm;
 	c->msrpm_base_pa = msrpm;
 	c->guest_asid = SVM_ASID_GUEST;

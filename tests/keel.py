@@ -291,14 +291,18 @@ def _read(path):
 
 
 def _run(result, proc, watcher, timeout, serial_input=None, send=None,
-         input_after=MENU_PROMPT, stop_at=None):
-    """Polls until the emulator exits, STOP_AT appears in the log or the
-    time limit passes; sends SERIAL_INPUT (through SEND) once INPUT_AFTER
-    is in the log."""
+         input_after=MENU_PROMPT, stop_at=None, serial_stop=None):
+    """Polls until the emulator exits, STOP_AT appears in the log (or
+    SERIAL_STOP = (watcher, text) on COM1) or the time limit passes; sends
+    SERIAL_INPUT (through SEND) once INPUT_AFTER is in the log."""
     t0 = watcher.t0
     deadline = t0 + timeout
     while True:
         watcher.poll()
+        if serial_stop is not None:
+            serial_stop[0].poll()
+            if serial_stop[0].contains(serial_stop[1]):
+                stop_at = ""    # the same ending as a log line's
         if serial_input is not None and result.input_sent_at is None \
                 and watcher.contains(input_after):
             send(serial_input)
@@ -340,7 +344,8 @@ def _workdir(image, emulator):
 # ---- QEMU ----------------------------------------------------------------
 
 def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
-             input_after=MENU_PROMPT, stop_at=None, extra=(), debug_exit=True):
+             input_after=MENU_PROMPT, stop_at=None, extra=(), debug_exit=True,
+             stop_at_serial=None):
     """Boots IMAGE under QEMU (TCG) and returns a Result.
 
     The run ends when Keel powers off (isa-debug-exit), on a reset or
@@ -348,6 +353,7 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
     has seen what it needs; status is then None) or, at the latest, after
     TIMEOUT seconds. SERIAL_INPUT (str or bytes) is typed on COM1 once
     INPUT_AFTER (the menu's last line by default) appears in the log.
+    STOP_AT_SERIAL ends the run the same way once COM1 has that text.
     """
     if QEMU is None:
         import pytest
@@ -387,7 +393,8 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         try:
             _run(result, proc, _LogWatcher(log, t0), timeout, serial_input, send,
-                 input_after, stop_at)
+                 input_after, stop_at,
+                 stop_at_serial and (_LogWatcher(ser, t0), stop_at_serial))
         finally:
             _stop(proc)
             for s in conn:

@@ -753,6 +753,47 @@ def test_freedos_partition(tmp_path, keelnext):
     expect_freedos_next(r, 1, "partition 2")
 
 
+# ---- the serial console ------------------------------------------------------------
+
+def test_serial_console(tmp_path):
+    """console=serial: INT 10h teletype and string output reach COM1, and
+    bytes typed on COM1 arrive through INT 16h as keys with their scan
+    codes -- DEL as Backspace, ESC [ A and ESC [ D as Up and Left, CR LF
+    as one Enter and a lone LF as another, a lone ESC as Esc
+    (tests/guests/serial_console.asm). The shim then takes two
+    KiB; without console=serial, one, and COM1 stays quiet."""
+    boot = nasm(GUESTS / "serial_console.asm", Path(tmp_path) / "sercon.bin").read_bytes()
+    files = {"SERCON.IMG": floppy_with(boot)}
+    cfg = entry("  guest bios image=SERCON.IMG console=serial")
+    typed = "a1\x7f\x1b[A\x1b[D\r\n~\n\x1bq"
+    r = run_qemu(make_image(tmp_path, cfg_text=cfg, files=files), timeout=QEMU_TIMEOUT,
+                 serial_input=typed, input_after="keel: [SERCON.IMG] serial console: ready")
+    check_ended(r)
+    assert_line(r, 'keel: guest 1 "SERCON.IMG": BIOS shim at ')
+    assert_line(r, "(2 KiB; INT 12h now ")
+    assert_line(r, 'keel: guest 1 "SERCON.IMG": serial console on port 0x3f8')
+    assert_line(r, "serial console: teletype", where="serial")
+    assert_line(r, "serial string", where="serial")
+    keys = ["1e61", "0231", "0e08", "4800", "4b00", "1c0d", "297e", "1c0d", "011b", "1071"]
+    assert_lines_in_order(r, [f"keel: [SERCON.IMG] key {k}" for k in keys])
+    assert len([ln for ln in r.lines if "keel: [SERCON.IMG] key " in ln]) == len(keys), \
+        r.describe()
+    assert_line(r, 'keel: guest 1 "SERCON.IMG" stop reason=exit-code code=0 ')
+
+    # The same guest without console=serial: keys only from the keyboard
+    # (none come), nothing on COM1; it waits until the run is ended.
+    cfg = entry("  guest bios image=SERCON.IMG")
+    r = run_qemu(make_image(tmp_path, cfg_text=cfg, files=files, name="screen.img"),
+                 timeout=QEMU_TIMEOUT, serial_input=typed,
+                 input_after="keel: [SERCON.IMG] serial console: ready",
+                 stop_at="keel: [SERCON.IMG] serial console: ready")
+    assert_line(r, "(1 KiB; INT 12h now ")
+    assert_no_line(r, "serial console on port")
+    assert "serial console: teletype" not in r.serial, r.describe()
+    time.sleep(0.5)
+    assert_no_line(r, "keel: [SERCON.IMG] key ")
+
+
 # ---- what does not start -------------------------------------------------------------
 
 def test_image_load_errors(tmp_path):
@@ -783,6 +824,41 @@ def test_image_load_errors(tmp_path):
     ])
     # A refused guest leaves no shim behind.
     assert_no_line(r, "BIOS shim at")
+
+
+@pytest.mark.parametrize("emulator", [
+    pytest.param("qemu", id="qemu-svm"),
+    pytest.param(BOCHS_INTEL_MODEL, id="bochs-vmx", marks=pytest.mark.bochs),
+])
+def test_partition_only_entry(tmp_path, emulator):
+    """An entry whose only guest is `guest bios partition=2` loads no
+    file: stage 2 hands over an empty module list (flags 0x24F, mods_count
+    0) and the partition's boot record starts, with DL = the boot drive and
+    DS:SI at its partition entry. Before: `hand-off structure lacks a
+    command line, memory map or module list (flags 0x247)`."""
+    vbr = nasm(GUESTS / "partition_vbr.asm", Path(tmp_path) / "vbr.bin").read_bytes()
+
+    def patch(image):
+        start = extend_disk(image, 2048)
+        write_partition(image, 2, 0x0C, start, 2048, vbr)
+
+    cfg = entry("  guest bios partition=2", title="Another OS on partition 2")
+    img = make_image(tmp_path, cfg_text=cfg, patch=patch)
+    if emulator == "qemu":
+        r = run_qemu(img, timeout=QEMU_TIMEOUT, mem=MEM_MIB)
+    else:
+        r = run_bochs(img, emulator, timeout=BOCHS_TIMEOUT, megs=MEM_MIB)
+    check_ended(r)
+    assert_no_line(r, "keel: loaded ")
+    assert_no_line(r, "keel: module ")
+    assert_lines_in_order(r, [
+        'keel: entry "Another OS on partition 2" with 1 guest',
+        'keel: guest 1 "partition 2" start kind=bios',
+        'keel: guest 1 "partition 2": partition 2 of drive 0x80',
+        "keel: [partition 2] partition boot record: drive 0x80 type 0x0c",
+        'keel: guest 1 "partition 2" stop reason=exit-code code=0 ',
+        "keel: poweroff code=0",
+    ])
 
 
 @pytest.mark.parametrize("number,entry_type,vbr,message", [

@@ -1,6 +1,7 @@
 """Multiboot (v1) kernels as Keel guests: an a.out-kludge kernel that
 checks its command line and memory map, and an ELF kernel, on QEMU (AMD
-SVM) and Bochs (Intel VMX)."""
+SVM) and Bochs (Intel VMX); and a kernel that takes an exception before it
+loads a GDT of its own (Keel's flat GDT), on QEMU and Bochs, both vendors."""
 import subprocess
 
 import pytest
@@ -53,3 +54,39 @@ def test_multiboot_qemu_svm(tmp_path):
 def test_multiboot_bochs_vmx(tmp_path):
     img = make_image(tmp_path, cfg_text=CFG, files=build_kernels(tmp_path))
     check(run_bochs(img, cpu_model="corei7_skylake_x", timeout=90))
+
+
+NO_GDT_CFG = '''timeout 0
+entry "Multiboot kernel without a GDT"
+  guest multiboot file=MBNOGDT.ELF
+'''
+
+
+def no_gdt_image(tmp_path):
+    kernel = tmp_path / "MBNOGDT.ELF"
+    subprocess.run(["nasm", "-f", "bin", f"-I{GUESTS}/", str(GUESTS / "multiboot_no_gdt.asm"),
+                    "-o", str(kernel)], check=True)
+    return make_image(tmp_path, cfg_text=NO_GDT_CFG, files={"MBNOGDT.ELF": kernel})
+
+
+def check_no_gdt(r):
+    assert_line(r, "keel: [MBNOGDT.ELF] multiboot no gdt: #UD caught, cs=0x08, "
+                   "gdt limit 0x0017")
+    assert_line(r, 'keel: guest 1 "MBNOGDT.ELF" stop reason=exit-code code=0 ')
+    assert_line(r, "keel: poweroff code=0")
+
+
+@pytest.mark.parametrize("emulator", [
+    pytest.param("qemu", id="qemu-svm"),
+    pytest.param("zambezi", id="bochs-svm", marks=pytest.mark.bochs),
+    pytest.param("corei7_skylake_x", id="bochs-vmx", marks=pytest.mark.bochs),
+])
+def test_multiboot_exception_before_own_gdt(tmp_path, emulator):
+    """A Multiboot kernel that takes #UD (through an IDT it set up) before
+    it loads a GDT of its own: Keel's flat GDT (0x08 code, 0x10 data)
+    carries the delivery, where before the kernel triple-faulted."""
+    img = no_gdt_image(tmp_path)
+    if emulator == "qemu":
+        check_no_gdt(run_qemu(img, timeout=15))
+    else:
+        check_no_gdt(run_bochs(img, cpu_model=emulator, timeout=90))

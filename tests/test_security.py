@@ -419,6 +419,43 @@ def test_invlpga_raises_ud_qemu_svm(tmp_path_factory):
     assert reason == "exit-code" and not code & INVLPGA_BIT, r.describe()
 
 
+SVM_RAX = Guest("svm_insn_rax.asm", "SVMRAX.BIN", 0x100000, "protected",
+                label="SVM insns with unaligned rAX")
+
+
+@pytest.mark.parametrize("emulator", [
+    pytest.param("qemu", id="qemu-svm"),
+    pytest.param(BOCHS_SVM, id="bochs-svm", marks=pytest.mark.bochs),
+    pytest.param(BOCHS_VMX, id="bochs-vmx", marks=pytest.mark.bochs),
+])
+def test_svm_insns_with_unaligned_rax_raise_ud(tmp_path, emulator):
+    """VMRUN, VMLOAD and VMSAVE with rAX not page-aligned (which SVM
+    checks before the intercept, raising #GP) raise #UD, as on a CPU
+    without SVM; the guest's own #GPs still arrive with their error codes
+    (a bad selector, a null SS, INT n past the IDT, a fault while #UD is
+    delivered), a #GP while #GP is delivered is a double fault, and a fault
+    while that is delivered ends the guest as a triple fault (on AMD-V,
+    Keel's #GP intercept combines them as the CPU would)."""
+    guest, checks = SVM_RAX, 18
+    if emulator == BOCHS_SVM:
+        # Bochs 2.7 leaves a stale EXITINTINFO when INT n faults while it
+        # is delivered (docs/emulators.md): that one check is left out.
+        guest, checks = Guest(SVM_RAX.asm, SVM_RAX.file, SVM_RAX.load, SVM_RAX.mode,
+                              {"NO_INT_N": 1}, SVM_RAX.label), 17
+    img = build(tmp_path, [guest, HELLO])
+    runner = qemu() if emulator == "qemu" else bochs(cpu_model=emulator)
+    r = runner(img)
+    reason, _, block = stop_of(r, 1, SVM_RAX)
+    bad = [ln for ln in block if ln.startswith("keel: [SVMRAX.BIN] svm rax: ") and
+           "checks, mask" not in ln]
+    assert not bad, "checks failed:\n" + "\n".join(bad) + "\n" + r.describe()
+    assert f"keel: [SVMRAX.BIN] svm rax: {checks} checks, mask 0x00000000" in block, \
+        r.describe()
+    assert reason == "triple-fault", r.describe()
+    assert_line(r, f"keel: [HELLO.BIN] {HELLO_TEXT}")
+    expect_poweroff(r)
+
+
 @pytest.mark.parametrize("emulator", EMULATORS)
 def test_vm_msrs_refused(tmp_path_factory, emulator):
     """EFER.SVME hidden and not settable; VM_CR and VM_HSAVE_PA #GP;

@@ -13,7 +13,7 @@ timeout 5
 default 1
 
 CFG
-freedos_guest='  guest bios image=FDOS.IMG drive=0x00'
+freedos_guest='  guest bios image=FDOS.IMG drive=0x00 console=serial'
 linux_guest='  guest linux kernel=BZIMAGE initrd=INITRD cmdline="console=ttyS0"'
 if [ -n "$FREEDOS" ] && [ -n "$LINUX" ]; then
 	printf 'entry "FreeDOS, then Linux"\n%s\n%s\n  after poweroff\n\n' \

@@ -11,7 +11,9 @@
 # /init mounts /proc, /sys and devtmpfs, prints KEEL-LINUX-MARKER on the
 # console and then, with keeltest=1 (or keeltest=reboot) on the kernel
 # command line, prints what tests/test_linux.py checks and powers off (or
-# reboots); without it, it starts a shell on the console.
+# reboots); without it, it hands over to busybox init (/etc/inittab), which
+# keeps a shell on the console and carries out `poweroff` and `reboot`
+# (a shell as PID 1 would ignore the signals those send).
 set -eu
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
@@ -32,7 +34,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
 mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" \
-	"$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root"
+	"$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root" "$root/etc"
 cp "$BUSYBOX" "$root/bin/busybox"
 # Every applet, as a relative symlink where busybox would install it.
 "$BUSYBOX" --list-full | while read -r app; do
@@ -107,10 +109,18 @@ if [ -n "$keeltest" ]; then
 	sleep 5
 fi
 
-echo "Keel test initramfs: busybox shell on the console; 'poweroff -f' to stop."
-exec setsid cttyhack sh
+echo "Keel test initramfs: busybox shell on the console; 'poweroff' to stop."
+exec /sbin/init
 INIT
 chmod 0755 "$root/init"
+
+# busybox init: a shell on the console (cttyhack makes the serial line its
+# controlling terminal, for job control and Ctrl-C), started again when it
+# exits; `poweroff`, `reboot` and Ctrl-Alt-Del end the system cleanly.
+cat > "$root/etc/inittab" <<'INITTAB'
+::respawn:/bin/cttyhack /bin/sh
+::ctrlaltdel:/sbin/reboot
+INITTAB
 
 # One newc header (buffer-format.rst): magic, then 13 fields of 8 hex
 # digits, then the name and its NUL padded to a multiple of 4 bytes.

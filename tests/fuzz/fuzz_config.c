@@ -22,9 +22,11 @@ static void check_same_entry(const struct cfg_entry *a, const struct cfg_entry *
 
 		FUZZ_CHECK(x->kind == y->kind && x->load == y->load && x->mode == y->mode &&
 				   x->drive == y->drive && x->partition == y->partition &&
+				   x->serial_console == y->serial_console &&
 				   !strcmp(x->image, y->image) && !strcmp(x->kernel, y->kernel) &&
 				   !strcmp(x->initrd, y->initrd) && !strcmp(x->file, y->file) &&
-				   !strcmp(x->cmdline, y->cmdline),
+				   !strcmp(x->cmdline, y->cmdline) && x->has_cmdline == y->has_cmdline &&
+				   x->trace == y->trace,
 			   "guest %d of entry '%s' differs when its lines are parsed alone", i + 1,
 			   a->title);
 	}
@@ -65,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct cfg_guest *c = &e->guests[g];
 
 			FUZZ_CHECK(strlen(c->cmdline) < CFG_CMDLINE_MAX, "cmdline");
+			FUZZ_CHECK(c->trace <= CFG_TRACE_MAX, "trace %u", c->trace);
 			if (c->kind == CFG_GUEST_FLAT)
 				FUZZ_CHECK(c->load < (1ull << 32) &&
 						   (c->mode != CFG_MODE_REAL ||

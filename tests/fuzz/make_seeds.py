@@ -47,6 +47,11 @@ def config_seeds():
                          b'entry two\n guest bios partition=4\n guest multiboot file=M.ELF\n'
                          b' guest flat file=P.BIN load=0x100000 mode=long\n after menu\n',
         "bad-quote.cfg": b'entry "x\n',
+        "trace.cfg": b'timeout 0\nentry T\n guest multiboot file=K.ELF trace=64\n'
+                     b' guest flat file=T.BIN load=0x10000 mode=real trace=0x10\n',
+        "empty-cmdline.cfg": b'entry "none"\n guest linux kernel=BZIMAGE cmdline=""\n'
+                             b' guest multiboot file=M.ELF cmdline=\n guest bios partition=2\n'
+                             b' guest bios image=FDOS.IMG console=serial\n',
     }
     for k, v in extra.items():
         (d / k).write_bytes(v)

@@ -164,6 +164,72 @@ static void test_parse_signed_kernel_trailer_not_copied(void **state)
 	free(f);
 }
 
+/* syssize counts paragraphs rounded up (boot.rst): a file that ends
+ * inside its last paragraph is whole. Debian's memtest86+ 6.10 says
+ * 142784 bytes and has 142776. */
+static void test_parse_file_ends_inside_last_paragraph(void **state)
+{
+	u8 *f = make_image();
+	struct bzimage_info bi;
+
+	(void)state;
+	for (u32 short_by = 1; short_by < 16; short_by++) {
+		parse_ok(f, IMAGE_BYTES - short_by, &bi);
+		assert_int_equal(bi.kernel_size, KERNEL_BYTES - short_by);
+		assert_int_equal(bi.kernel_pad, short_by);
+		assert_true(bi.init_size >= KERNEL_BYTES);
+	}
+	parse_ok(f, IMAGE_BYTES, &bi);
+	assert_int_equal(bi.kernel_size, KERNEL_BYTES);
+	assert_int_equal(bi.kernel_pad, 0);
+	/* A whole paragraph short is truncated, and says by how much. */
+	parse_fails(f, IMAGE_BYTES - 16, "truncated: the header says 16384 bytes of kernel "
+		    "after offset 0xa00, the file has 16368");
+	/* The memtest86+ numbers: 8924 paragraphs, 8 bytes short. */
+	put(f, BZ_SYSSIZE, 8924, 4);
+	{
+		u64 size = (SETUP_SECTS + 1) * 512 + 142776;
+		u8 *g = calloc(1, size);
+
+		assert_non_null(g);
+		memcpy(g, f, IMAGE_BYTES);
+		parse_ok(g, size, &bi);
+		assert_int_equal(bi.kernel_size, 142776);
+		assert_int_equal(bi.kernel_pad, 8);
+		free(g);
+	}
+	free(f);
+}
+
+/* The fields a loader acts on must make sense for the file. */
+static void test_parse_checks_code32_start_and_init_size(void **state)
+{
+	u8 *f = make_image();
+	struct bzimage_info bi;
+
+	(void)state;
+	parse_ok(f, IMAGE_BYTES, &bi);
+	assert_int_equal(bi.code32_start, 0x100000);
+	put(f, BZ_CODE32_START, 0x1000, 4);
+	parse_fails(f, IMAGE_BYTES, "code32_start 0x1000 is below 1 MiB");
+	put(f, BZ_CODE32_START, 0, 4);
+	parse_fails(f, IMAGE_BYTES, "code32_start 0x0 is below 1 MiB");
+	put(f, BZ_CODE32_START, 0x100000, 4);
+	/* init_size must hold the kernel, its padding included. */
+	put(f, BZ_INIT_SIZE, KERNEL_BYTES - 1, 4);
+	parse_fails(f, IMAGE_BYTES, "init_size 0x3fff is smaller than the kernel's 16384 bytes");
+	parse_fails(f, IMAGE_BYTES - 8, "init_size 0x3fff is smaller than the kernel's 16384 bytes");
+	put(f, BZ_INIT_SIZE, KERNEL_BYTES, 4);
+	parse_ok(f, IMAGE_BYTES - 8, &bi);
+	assert_int_equal(bi.init_size, KERNEL_BYTES);
+	/* Before 2.10 the kernel's place is code32_start. */
+	put(f, BZ_VERSION, 0x0209, 2);
+	put(f, BZ_CODE32_START, 0x200000, 4);
+	parse_ok(f, IMAGE_BYTES, &bi);
+	assert_int_equal(bi.pref_address, 0x200000);
+	free(f);
+}
+
 static void test_parse_refuses_no_hdrs(void **state)
 {
 	u8 *f = make_image();
@@ -649,12 +715,40 @@ static void test_debian_cloud_kernel(void **state)
 	free(f);
 }
 
+/* Debian's memtest86+ (package memtest86+, unpacked by
+ * tools/fetch-memtest.sh), whose file ends 8 bytes into its last paragraph. */
+static void test_debian_memtest86plus(void **state)
+{
+	const char *path = "build/memtest/memtest86+x64.bin";
+	struct bzimage_info bi;
+	u64 size = 0;
+	u8 *f;
+
+	(void)state;
+	f = read_file(path, &size);
+	if (!f) {
+		printf("    skipped: %s is missing (tools/fetch-memtest.sh fetches it)\n", path);
+		skip();
+	}
+	parse_ok(f, size, &bi);
+	printf("    %s: protocol %u.%02u, kernel %llu bytes + %u zeroed, init_size 0x%llx\n", path,
+	       bi.version >> 8, bi.version & 0xFF, (unsigned long long)bi.kernel_size,
+	       bi.kernel_pad, (unsigned long long)bi.init_size);
+	assert_true(bi.kernel_offset + bi.kernel_size == size);
+	assert_true(bi.kernel_pad < 16);
+	assert_int_equal(bi.code32_start, 0x100000);
+	place_ok(&bi, qemu_1g, ARRAY_SIZE(qemu_1g), 0x100000);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_protocol_215),
 		cmocka_unit_test(test_parse_zero_setup_sects_means_4),
 		cmocka_unit_test(test_parse_signed_kernel_trailer_not_copied),
+		cmocka_unit_test(test_parse_file_ends_inside_last_paragraph),
+		cmocka_unit_test(test_parse_checks_code32_start_and_init_size),
 		cmocka_unit_test(test_parse_refuses_no_hdrs),
 		cmocka_unit_test(test_parse_refuses_no_boot_flag),
 		cmocka_unit_test(test_parse_refuses_short_file),
@@ -677,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_zero_page_without_initrd),
 		cmocka_unit_test(test_zero_page_e820_limit),
 		cmocka_unit_test(test_debian_cloud_kernel),
+		cmocka_unit_test(test_debian_memtest86plus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,6 +70,34 @@ static void expect_err(const char *text, int line, const char *want)
 
 /* ---- successful parses ---- */
 
+/* trace= (docs/config.md): every kind takes it; absent means 0, no trace. */
+static void test_trace(void **state)
+{
+	const struct cfg_entry *e;
+
+	(void)state;
+	parse_ok("entry T\n"
+		 " guest flat file=T.BIN load=0x10000 trace=16\n"
+		 " guest bios image=FD.IMG trace=0x20\n"
+		 " guest linux kernel=K trace=\"1000000\"\n"
+		 " guest multiboot file=M.ELF trace=0\n"
+		 " guest bios partition=2\n");
+	e = &cfg.entries[0];
+	assert_int_equal(e->guests[0].trace, 16);
+	assert_int_equal(e->guests[1].trace, 0x20);
+	assert_int_equal(e->guests[2].trace, CFG_TRACE_MAX);
+	assert_int_equal(e->guests[3].trace, 0);
+	assert_int_equal(e->guests[4].trace, 0);
+	expect_err("entry A\n guest flat file=T load=0 trace=1000001\n", 2,
+		   "trace '1000001' out of range (0..1000000)");
+	expect_err("entry A\n guest flat file=T load=0 trace=-1\n", 2, "bad number '-1' for trace");
+	expect_err("entry A\n guest flat file=T load=0 trace=\n", 2, "empty value for trace=");
+	expect_err("entry A\n guest flat file=T load=0 trace=1 trace=2\n", 2,
+		   "duplicate key 'trace'");
+	expect_err("entry A\n guest flat file=T load=0 TRACE=2\n", 2,
+		   "unknown key 'TRACE' for guest flat");
+}
+
 static void test_example_fields(void **state)
 {
 	const struct cfg_entry *e;
@@ -261,6 +289,64 @@ static void test_comments_and_quoting(void **state)
 	assert_string_equal(cfg.entries[2].guests[0].cmdline, "\tx");
 }
 
+/* cmdline="" is an empty command line (GRUB's and SYSLINUX's empty
+ * append), told apart from no cmdline= at all: Linux then gets none
+ * rather than Keel's default console=ttyS0 (docs/config.md). */
+static void test_empty_cmdline(void **state)
+{
+	const struct cfg_entry *e;
+
+	(void)state;
+	parse_ok("entry A\n"
+		 " guest linux kernel=K cmdline=\"\"\n"
+		 " guest linux kernel=K cmdline=\n"
+		 " guest linux kernel=K\n"
+		 " guest multiboot file=M cmdline=\"\"\n"
+		 " guest linux kernel=K cmdline=\"quiet\"\n");
+	e = &cfg.entries[0];
+	assert_int_equal(e->nguests, 5);
+	assert_true(e->guests[0].has_cmdline);
+	assert_string_equal(e->guests[0].cmdline, "");
+	assert_true(e->guests[1].has_cmdline);
+	assert_string_equal(e->guests[1].cmdline, "");
+	assert_false(e->guests[2].has_cmdline);
+	assert_string_equal(e->guests[2].cmdline, "");
+	assert_true(e->guests[3].has_cmdline);
+	assert_string_equal(e->guests[3].cmdline, "");
+	assert_true(e->guests[4].has_cmdline);
+	assert_string_equal(e->guests[4].cmdline, "quiet");
+	/* Still one cmdline= per line, and still only where the kind takes it. */
+	expect_err("entry A\n guest linux kernel=K cmdline=\"\" cmdline=x\n", 2,
+		   "duplicate key 'cmdline'");
+	expect_err("entry A\n guest flat file=T load=0 cmdline=\"\"\n", 2,
+		   "unknown key 'cmdline' for guest flat");
+}
+
+/* console= on a bios guest: screen (the default) or serial. */
+static void test_bios_console(void **state)
+{
+	const struct cfg_entry *e;
+
+	(void)state;
+	parse_ok("entry A\n"
+		 " guest bios image=FDOS.IMG console=serial\n"
+		 " guest bios partition=2 console=\"screen\"\n"
+		 " guest bios image=FDOS.IMG\n");
+	e = &cfg.entries[0];
+	assert_true(e->guests[0].serial_console);
+	assert_false(e->guests[1].serial_console);
+	assert_false(e->guests[2].serial_console);
+	expect_err("entry A\n guest bios image=F console=com1\n", 2,
+		   "unknown console 'com1' (screen or serial)");
+	expect_err("entry A\n guest bios image=F console=Serial\n", 2,
+		   "unknown console 'Serial' (screen or serial)");
+	expect_err("entry A\n guest bios image=F console=\n", 2, "empty value for console=");
+	expect_err("entry A\n guest bios image=F console=serial console=serial\n", 2,
+		   "duplicate key 'console'");
+	expect_err("entry A\n guest linux kernel=K console=serial\n", 2,
+		   "unknown key 'console' for guest linux");
+}
+
 static void test_no_final_newline_and_bom(void **state)
 {
 	static const char text[] = "\xef\xbb\xbftimeout 7\nentry X\nguest bios partition=1";
@@ -341,6 +427,7 @@ static void assert_same_entry(const struct cfg_entry *a, const struct cfg_entry 
 		assert_true(x->load == y->load);
 		assert_int_equal(x->mode, y->mode);
 		assert_string_equal(x->cmdline, y->cmdline);
+		assert_int_equal(x->trace, y->trace);
 		/* Line numbers shift by the entry's own line. */
 		assert_int_equal(y->line, x->line - a->line + 1);
 	}
@@ -541,7 +628,9 @@ static void test_err_guests(void **state)
 	expect_err("entry A\n guest flat file T.BIN\n", 2, "missing '=' in 'file'");
 	expect_err("entry A\n guest flat =T.BIN\n", 2, "missing key before '=' in '=T.BIN'");
 	expect_err("entry A\n guest flat file= load=0\n", 2, "empty value for file=");
-	expect_err("entry A\n guest linux kernel=K cmdline=\"\"\n", 2, "empty value for cmdline=");
+	expect_err("entry A\n guest linux kernel=K initrd=\"\" cmdline=\"\"\n", 2,
+		   "empty value for initrd=");
+	expect_err("entry A\n guest multiboot file=\"\" cmdline=\"\"\n", 2, "empty value for file=");
 	expect_err("entry A\n guest flat load=0\n", 2, "missing file= for guest flat");
 	expect_err("entry A\n guest flat file=T\n", 2, "missing load= for guest flat");
 	expect_err("entry A\n guest linux initrd=I\n", 2, "missing kernel= for guest linux");
@@ -670,8 +759,11 @@ int main(void)
 		cmocka_unit_test(test_example_fields),
 		cmocka_unit_test(test_example_ranges),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_globals_and_values),
 		cmocka_unit_test(test_crlf),
+		cmocka_unit_test(test_empty_cmdline),
+		cmocka_unit_test(test_bios_console),
 		cmocka_unit_test(test_comments_and_quoting),
 		cmocka_unit_test(test_no_final_newline_and_bom),
 		cmocka_unit_test(test_names_and_limits),

@@ -143,12 +143,67 @@ static void test_every_truncation(void **state)
 	}
 }
 
+/* insn_is_svm: what Keel turns from #GP into #UD on AMD-V. */
+static void test_svm_instructions(void **state)
+{
+	static const struct {
+		u8 b[8];
+		unsigned n, bits;
+		bool svm;
+	} cases[] = {
+		{ { 0x0F, 0x01, 0xD8 }, 3, 32, true },			/* VMRUN */
+		{ { 0x0F, 0x01, 0xDA }, 3, 32, true },			/* VMLOAD */
+		{ { 0x0F, 0x01, 0xDB }, 3, 64, true },			/* VMSAVE */
+		{ { 0x0F, 0x01, 0xDC }, 3, 16, true },			/* STGI */
+		{ { 0x0F, 0x01, 0xDD }, 3, 32, true },			/* CLGI */
+		{ { 0x0F, 0x01, 0xDE }, 3, 32, true },			/* SKINIT */
+		{ { 0x0F, 0x01, 0xDF }, 3, 32, true },			/* INVLPGA */
+		{ { 0x67, 0x0F, 0x01, 0xD8 }, 4, 32, true },		/* VMRUN AX */
+		{ { 0x3E, 0x66, 0x0F, 0x01, 0xDA }, 5, 16, true },	/* prefixes */
+		{ { 0xF3, 0x0F, 0x01, 0xDB }, 4, 32, true },
+		{ { 0x48, 0x0F, 0x01, 0xD8 }, 4, 64, true },		/* REX in 64-bit code */
+		{ { 0x67, 0x41, 0x0F, 0x01, 0xDA }, 5, 64, true },
+		{ { 0x48, 0x0F, 0x01, 0xD8 }, 4, 32, false },		/* DEC EAX first */
+		{ { 0x41, 0x67, 0x0F, 0x01, 0xD8 }, 5, 64, false },	/* REX not last */
+		{ { 0x0F, 0x01, 0xD9 }, 3, 32, false },			/* VMMCALL: the hypercall */
+		{ { 0x0F, 0x01, 0xC1 }, 3, 32, false },			/* VMCALL */
+		{ { 0x0F, 0x01, 0xD0 }, 3, 32, false },			/* XGETBV */
+		{ { 0x0F, 0x01, 0xF8 }, 3, 64, false },			/* SWAPGS */
+		{ { 0x0F, 0x01, 0x10 }, 3, 32, false },			/* LGDT [eax] */
+		{ { 0x0F, 0x00, 0xD8 }, 3, 32, false },			/* LTR AX */
+		{ { 0x0F, 0x01 }, 2, 32, false },			/* cut short */
+		{ { 0x0F, 0x01, 0xD8 }, 0, 32, false },
+		{ { 0x8E, 0xD8 }, 2, 32, false },			/* MOV DS, AX */
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (insn_is_svm(cases[i].b, cases[i].n, cases[i].bits) != cases[i].svm) {
+			print_error("case %u: expected %s\n", i, cases[i].svm ? "SVM" : "not SVM");
+			fail();
+		}
+	}
+	/* 15 prefixes leave no room for the instruction. */
+	{
+		u8 b[20];
+
+		for (unsigned i = 0; i < sizeof(b); i++)
+			b[i] = 0x66;
+		b[14] = 0x0F;
+		b[15] = 0x01;
+		b[16] = 0xD8;
+		assert_false(insn_is_svm(b, sizeof(b), 32));
+		assert_true(insn_is_svm(b + 5, 15, 32));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepted),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_svm_instructions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -332,6 +332,42 @@ static void test_info_structure(void **state)
 	assert_true(untouched(INFO_GPA + INFO_SIZE, 0x1000));
 }
 
+/* The flat GDT (MB 3.2 leaves GDTR undefined; GRUB and QEMU -kernel
+ * give one): null, 0x08 code, 0x10 data, base 0, 4 GiB, at the 8-aligned
+ * end of the information area, clear of everything the structure holds. */
+static void test_flat_gdt(void **state)
+{
+	const struct multiboot_info *mi;
+	u64 gdt[MB_GDT_ENTRIES];
+
+	(void)state;
+	expect_loaded(load(&elf, sizeof(elf), "console=ttyS0 test=all"));
+	mi = info();
+	assert_int_equal(res.gdt_gpa, INFO_GPA + INFO_SIZE - MB_GDT_SIZE);
+	assert_int_equal(res.gdt_gpa % 8, 0);
+	assert_int_equal(res.gdt_limit, 3 * 8 - 1);
+	memcpy(gdt, guest + res.gdt_gpa, sizeof(gdt));
+	assert_true(gdt[0] == 0);
+	assert_true(gdt[MB_GDT_CODE_SEL / 8] == 0x00CF9B000000FFFFull);
+	assert_true(gdt[MB_GDT_DATA_SEL / 8] == 0x00CF93000000FFFFull);
+	assert_true(mi->mmap_addr + mi->mmap_length <= res.gdt_gpa);
+	assert_true(mi->cmdline + strlen("console=ttyS0 test=all") < res.gdt_gpa);
+	assert_true(mi->boot_loader_name + 5 <= res.gdt_gpa);
+	assert_true(untouched(INFO_GPA + INFO_SIZE, 0x1000));
+	/* An odd-sized area still gets an aligned table inside it. */
+	expect_loaded(mb_load_kernel((const u8 *)&elf, sizeof(elf), "", guest_map,
+				     N(guest_map), &fake_mem, INFO_GPA, 0x7FF, &res, err,
+				     sizeof(err)));
+	assert_int_equal(res.gdt_gpa, (INFO_GPA + 0x7FF - MB_GDT_SIZE) & ~7u);
+	assert_true(res.gdt_gpa + MB_GDT_SIZE <= INFO_GPA + 0x7FF);
+	/* An area too small for the GDT and a structure is refused. */
+	assert_int_equal(mb_load_kernel((const u8 *)&elf, sizeof(elf), "", guest_map,
+					N(guest_map), &fake_mem, INFO_GPA, MB_GDT_SIZE, &res, err,
+					sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "is too small"));
+}
+
 static void test_null_cmdline_is_empty(void **state)
 {
 	(void)state;
@@ -732,6 +768,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_elf_segments_copied_and_bss_zeroed),
 		T(test_info_structure),
+		T(test_flat_gdt),
 		T(test_null_cmdline_is_empty),
 		T(test_elf_entry_translated_to_physical),
 		T(test_elf_optional_flags_and_page_align_accepted),

@@ -240,6 +240,27 @@ static void test_modules(void **state)
 	assert_null(mb_find_module(b.info, buf_to_ptr, &fm, "HV.ELF"));
 }
 
+/* An entry that loads no file (guest bios partition=N): the list is
+ * still there, valid and empty, and later modules fill it as usual. */
+static void test_modules_empty_list(void **state)
+{
+	static u8 buf[1024];
+	struct fake_mem fm = { buf, FAKE_PHYS, sizeof(buf) };
+	struct mb_builder b;
+
+	(void)state;
+	assert_int_equal(mb_init(&b, buf, FAKE_PHYS, sizeof(buf)), 0);
+	mb_begin_modules(&b);
+	assert_int_equal(b.info->flags, MULTIBOOT_INFO_MODS);
+	assert_int_equal(b.info->mods_count, 0);
+	assert_int_equal(b.info->mods_addr, FAKE_PHYS + MODS_OFF);
+	assert_null(mb_find_module(b.info, buf_to_ptr, &fm, "BZIMAGE"));
+	assert_int_equal(mb_add_module(&b, 0x200000, 0x201000, "BZIMAGE"), 0);
+	assert_int_equal(b.info->mods_count, 1);
+	assert_int_equal(b.info->mods_addr, FAKE_PHYS + MODS_OFF);
+	assert_ptr_equal(mb_find_module(b.info, buf_to_ptr, &fm, "BZIMAGE"), buf + MODS_OFF);
+}
+
 static void test_module_table_full(void **state)
 {
 	static u8 buf[4096];
@@ -461,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_fields_and_flags),
 		cmocka_unit_test(test_mmap_written),
 		cmocka_unit_test(test_modules),
+		cmocka_unit_test(test_modules_empty_list),
 		cmocka_unit_test(test_module_table_full),
 		cmocka_unit_test(test_buffer_full),
 		cmocka_unit_test(test_mmap_round_trip),

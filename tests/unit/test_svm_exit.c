@@ -282,6 +282,49 @@ static void test_exceptions(void **state)
 	assert_int_equal(e.next_rip, RIP + 1);
 }
 
+/* EXITINTINFO (15.7.2, EVENTINJ's format): the event being delivered
+ * when the exit came, for any exit. */
+static void test_exitintinfo(void **state)
+{
+	struct vmexit e;
+
+	(void)state;
+	set_exit(SVM_EXIT_EXCP_BASE + X86_EXC_GP, 0x1231, 0, 0);
+	e = decode(false);
+	assert_int_equal(e.delivering.type, EVENT_NONE);
+	/* #GP while delivering #UD (no error code). */
+	vmcb.control.exitintinfo = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXCEPTION | X86_EXC_UD;
+	e = decode(false);
+	assert_int_equal(e.delivering.type, EVENT_EXCEPTION);
+	assert_int_equal(e.delivering.vector, X86_EXC_UD);
+	assert_false(e.delivering.has_error);
+	assert_int_equal(e.delivering.error, 0);
+	assert_int_equal(e.exc.error, 0x1231);
+	/* ...a #GP with its error code, an interrupt, an NMI, INT n. */
+	vmcb.control.exitintinfo = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXCEPTION | SVM_EVTINJ_EV |
+				   X86_EXC_GP | 0x1230ull << 32;
+	e = decode(false);
+	assert_int_equal(e.delivering.type, EVENT_EXCEPTION);
+	assert_int_equal(e.delivering.vector, X86_EXC_GP);
+	assert_true(e.delivering.has_error);
+	assert_int_equal(e.delivering.error, 0x1230);
+	vmcb.control.exitintinfo = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR | 0x20;
+	e = decode(false);
+	assert_int_equal(e.delivering.type, EVENT_INTR);
+	assert_int_equal(e.delivering.vector, 0x20);
+	vmcb.control.exitintinfo = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_NMI | 2;
+	assert_int_equal(decode(false).delivering.type, EVENT_NMI);
+	vmcb.control.exitintinfo = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_SOFT | 0x80;
+	e = decode(false);
+	assert_int_equal(e.delivering.type, EVENT_SOFT);
+	assert_int_equal(e.delivering.vector, 0x80);
+	/* Not valid, or a reserved type: no event. */
+	vmcb.control.exitintinfo = SVM_EVTINJ_TYPE_EXCEPTION | X86_EXC_UD;
+	assert_int_equal(decode(false).delivering.type, EVENT_NONE);
+	vmcb.control.exitintinfo = SVM_EVTINJ_VALID | (5u << 8) | X86_EXC_UD;
+	assert_int_equal(decode(false).delivering.type, EVENT_NONE);
+}
+
 static void test_cr_accesses(void **state)
 {
 	struct vmexit e;
@@ -508,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_ioio),
 		cmocka_unit_test(test_npf),
 		cmocka_unit_test(test_exceptions),
+		cmocka_unit_test(test_exitintinfo),
 		cmocka_unit_test(test_cr_accesses),
 		cmocka_unit_test(test_asynchronous),
 		cmocka_unit_test(test_invalid),

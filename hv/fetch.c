@@ -1,0 +1,51 @@
+/* See hv/fetch.h. */
+#include "hv.h"
+#include "fetch.h"
+#include "guest.h"
+#include "gva.h"
+#include "insn.h"
+#include "../lib/string.h"
+
+/* Guest memory Keel may read an instruction or a page table from: RAM,
+ * and the option and BIOS ROMs (C0000h-FFFFFh), whose code may write the
+ * APIC too. Never Keel's region, never a device. */
+static bool readable(gpa_t gpa, u64 len)
+{
+	return guest_ram(gpa, len) || (gpa >= 0xC0000 && gpa + len <= 0x100000);
+}
+
+static int read_guest(gpa_t gpa, unsigned size, u64 *val, void *ctx)
+{
+	(void)ctx;
+	if (!readable(gpa, size))
+		return -1;
+	*val = 0;
+	memcpy(val, phys_to_virt(gpa), size);
+	return 0;
+}
+
+unsigned guest_fetch_insn(struct vcpu *v, u8 *buf, unsigned bits)
+{
+	struct gva_regs r = { vcpu_get_reg(v, VCPU_CR0), vcpu_get_reg(v, VCPU_CR3),
+			      vcpu_get_reg(v, VCPU_CR4), vcpu_get_reg(v, VCPU_EFER) };
+	u64 la = vcpu_get_reg(v, VCPU_CS_BASE) + vcpu_get_reg(v, VCPU_RIP);
+	unsigned n = 0;
+
+	if (bits != 64)
+		la &= 0xFFFFFFFFull;
+	while (n < INSN_MAX_LEN) {
+		gpa_t gpa;
+		unsigned chunk;
+
+		if (gva_translate(&r, la + n, read_guest, NULL, &gpa))
+			break;
+		chunk = PAGE_SIZE - (unsigned)(gpa & (PAGE_SIZE - 1));
+		if (chunk > INSN_MAX_LEN - n)
+			chunk = INSN_MAX_LEN - n;
+		if (!readable(gpa, chunk))
+			break;
+		memcpy(buf + n, phys_to_virt(gpa), chunk);
+		n += chunk;
+	}
+	return n;
+}
