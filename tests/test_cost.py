@@ -12,7 +12,7 @@
 - `keel: io exits ...` breaks a guest's I/O exits down by port, size and
   direction, and adds up to the exits line's io= (QEMU SVM and Bochs VMX).
 
-About 5 s of QEMU and 5 s of Bochs.
+About 6 s (five QEMU boots, one Bochs boot).
 """
 
 import re
