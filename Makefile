@@ -40,10 +40,11 @@ NASMFLAGS_HV += -DDEBUG_ENTRY=1
 endif
 
 LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c lib/multiboot.c \
-	lib/acpi.c
-S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c lib/region.c $(LIB_SRCS)
+	lib/loader.c lib/menu.c lib/acpi.c lib/region.c
+S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c $(LIB_SRCS)
 S2_ASM := stage2/entry.asm stage2/longmode.asm
-HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c guest/*.c) $(LIB_SRCS)
+HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c iommu/*.c guest/*.c) \
+	$(filter-out lib/loader.c lib/menu.c lib/region.c,$(LIB_SRCS))
 HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
 # The BIOS shim (guest/bios_shim.asm, a 16-bit flat binary) is embedded by
 # guest/shim_blob.asm; guest/keelnext.asm is a DOS program, not linked.
@@ -52,7 +53,7 @@ HV_ASM += guest/shim_blob.asm
 S2_OBJS := $(S2_ASM:%.asm=$(BUILD)/s2/%.o) $(S2_SRCS:%.c=$(BUILD)/s2/%.o)
 HV_OBJS := $(HV_ASM:%.asm=$(BUILD)/hv/%.o) $(HV_SRCS:%.c=$(BUILD)/hv/%.o)
 
-.PHONY: all deps run run-kvm run-bochs debug-bochs usb bench fuzz fuzz-long fuzz-guest test test-full unit integration integration-full clean sizes
+.PHONY: all deps run run-uefi run-kvm run-bochs debug-bochs usb bench fuzz fuzz-long fuzz-guest test test-full unit integration integration-full clean sizes
 all: $(BUILD)/disk.img
 
 # --- MBR ---------------------------------------------------------------
@@ -117,6 +118,39 @@ $(BUILD)/KEEL.BIN: $(BUILD)/keel.elf tools/hvsum.py
 	$(Q)$(OBJCOPY) -O binary -R .bss $< $@
 	$(Q)$(PYTHON) tools/hvsum.py $@
 
+# --- the EFI loader (efi/, docs/handoff.md) ----------------------------------
+# A PE32+ application built from gnu-efi's headers and start-up code (Debian's
+# gnu-efi): a position-independent ELF shared object that crt0 relocates
+# itself (_relocate from libgnuefi.a), turned into PE32+ by objcopy's EFI
+# target. EFI calls use the Microsoft ABI (GNU_EFI_USE_MS_ABI); our own
+# code keeps the System V one.
+GNUEFI_INC := /usr/include/efi
+GNUEFI_LIB := /usr/lib
+EFI_SRCS := $(wildcard efi/*.c) $(filter-out lib/console.c,$(LIB_SRCS)) lib/console.c
+EFI_ASM := efi/enter.asm
+CFLAGS_EFI := $(filter-out -fno-pic -fno-pie,$(CFLAGS_COMMON)) -m64 -fpic -fshort-wchar \
+	-mno-red-zone -O2 -DGNU_EFI_USE_MS_ABI -I$(GNUEFI_INC) -I$(GNUEFI_INC)/x86_64
+EFI_OBJS := $(EFI_ASM:%.asm=$(BUILD)/efi/%.o) $(EFI_SRCS:%.c=$(BUILD)/efi/%.o)
+
+$(BUILD)/efi/%.o: %.c Makefile
+	@mkdir -p $(@D)
+	$(Q)test -f $(GNUEFI_INC)/efi.h || \
+		{ echo "EFI loader: gnu-efi is missing (make deps, or apt-get install gnu-efi)" >&2; exit 1; }
+	$(Q)$(CC) $(CFLAGS_EFI) -c $< -o $@
+
+$(BUILD)/efi/%.o: %.asm
+	@mkdir -p $(@D)
+	$(Q)$(NASM) -f elf64 $< -o $@
+
+$(BUILD)/efi/bootx64.so: $(EFI_OBJS)
+	$(Q)$(LD) -m elf_x86_64 -nostdlib -znocombreloc -z noexecstack -shared -Bsymbolic --no-undefined \
+		-T $(GNUEFI_LIB)/elf_x86_64_efi.lds $(GNUEFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) \
+		$(GNUEFI_LIB)/libgnuefi.a -o $@
+
+$(BUILD)/BOOTX64.EFI: $(BUILD)/efi/bootx64.so
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
 include disk.img.mk
 include run.mk
 
@@ -124,12 +158,13 @@ sizes: $(BUILD)/disk.img
 	@echo "MBR code bytes:   $$(stat -c %s $(BUILD)/boot/mbr-code.bin) of 440"
 	@echo "stage 2 bytes:    $$(stat -c %s $(BUILD)/stage2.bin) of $$(($(STAGE2_SECTORS) * 512))"
 	@echo "hypervisor bytes: $$(stat -c %s $(BUILD)/KEEL.BIN) (file), $$(($(HV_IMAGE_MAX_MIB) * 1048576)) max"
+	@echo "EFI loader bytes: $$(stat -c %s $(BUILD)/BOOTX64.EFI) (\\EFI\\BOOT\\BOOTX64.EFI on partition 1)"
 
 # --- set-up ---------------------------------------------------------------
 DEPS_PACKAGES := nasm gcc binutils make qemu-system-x86 bochs bochsbios vgabios \
 	bochs-term mtools dosfstools syslinux syslinux-common busybox-static cpio gzip \
 	python3 python3-pytest python3-pytest-xdist python3-pexpect libcmocka-dev clang-14 libclang-rt-14-dev \
-	gdb
+	gdb gnu-efi ovmf
 deps:
 	$(Q)tools/deps.sh $(DEPS_PACKAGES)
 
@@ -172,6 +207,24 @@ run: deps
 	@echo "make run: QEMU (SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
 	$(Q)$(QEMU_RUN) -display none -serial mon:stdio || [ $$? -eq 1 ]
 
+# The same image on UEFI firmware: QEMU with Debian's OVMF, which boots
+# \EFI\BOOT\BOOTX64.EFI from partition 1; a fresh copy of OVMF's variable
+# store each run. BIOS guests need a legacy BIOS: under UEFI choose an
+# entry without one (Linux: type 3 at the menu).
+OVMF_CODE ?= $(firstword $(wildcard /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_CODE.fd))
+OVMF_VARS ?= $(subst CODE,VARS,$(OVMF_CODE))
+
+run-uefi: deps
+	$(Q)$(MAKE) --no-print-directory linux
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)test -n "$(OVMF_CODE)" || { echo "make run-uefi: OVMF is missing (apt-get install ovmf)" >&2; exit 1; }
+	$(Q)cp $(OVMF_VARS) $(BUILD)/ovmf_vars.fd
+	@echo "make run-uefi: QEMU with OVMF (UEFI, SVM emulation); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
+	@echo "make run-uefi: BIOS guests (FreeDOS) need a legacy BIOS: type 3 at the menu for Linux"
+	$(Q)$(QEMU_RUN) -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
+		-drive if=pflash,format=raw,file=$(BUILD)/ovmf_vars.fd -display none -serial mon:stdio \
+		|| [ $$? -eq 1 ]
+
 run-bochs: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/run-bochs.sh $(BUILD)/disk.img $(CPU)
@@ -182,12 +235,24 @@ debug-bochs: deps
 
 # QEMU with KVM and -cpu host (nested virtualization): tools/run-kvm.sh
 # checks /dev/kvm, the vendor and the nested parameter first (docs/kvm.md).
+# CHECK=1 boots the self-check guest alone (build/selfcheck.img): one
+# screen of PASS/FAIL/SKIP lines about the CPU Keel shows its guests.
+RUN_KVM_IMG := $(if $(CHECK),$(BUILD)/selfcheck.img,$(BUILD)/disk.img)
 run-kvm: deps
 	$(Q)tools/run-kvm.sh --check
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(RUN_KVM_IMG)
 	@echo "make run-kvm: QEMU with KVM (-cpu host); Keel's log also in $(BUILD)/keel.log; Ctrl-A X quits"
-	-$(Q)tools/run-kvm.sh $(BUILD)/disk.img
+	-$(Q)tools/run-kvm.sh $(RUN_KVM_IMG)
 endif
+
+# The self-check image: build/disk.img with one entry that runs
+# tests/guests/selfcheck.asm, a Multiboot kernel, at once.
+SELFCHECK_CFG := timeout 0\nentry "Keel self-check (make run-kvm CHECK=1)"\n  guest multiboot file=SELFCHK.ELF\n  after poweroff\n
+$(BUILD)/selfcheck.img: $(BUILD)/disk.img $(BUILD)/guests/selfcheck.bin
+	$(Q)cp --sparse=always $(BUILD)/disk.img $@
+	$(Q)printf '$(SELFCHECK_CFG)' | MTOOLS_SKIP_CHECK=1 mcopy -o -i $@@@$$(($(PART1_LBA) * 512)) - ::KEEL.CFG
+	$(Q)MTOOLS_SKIP_CHECK=1 mcopy -o -i $@@@$$(($(PART1_LBA) * 512)) $(BUILD)/guests/selfcheck.bin ::SELFCHK.ELF
+	@echo "built $@ (the self-check guest alone)"
 
 # Write the image to a removable disk (docs/hardware.md); DEV stays quoted
 # so that an empty DEV is refused rather than shifting the arguments.
@@ -215,6 +280,7 @@ UNIT_SRCS_region := lib/region.c lib/memmap.c
 UNIT_SRCS_iocount := hv/iocount.c lib/format.c
 UNIT_SRCS_multiboot := lib/multiboot.c lib/memmap.c
 UNIT_SRCS_cpuid := hv/cpuid.c hv/vmexit.c
+UNIT_SRCS_msr := hv/msr_policy.c
 UNIT_SRCS_vmcb_check := svm/vmcb_check.c
 UNIT_SRCS_svm_exit := svm/exit.c hv/vmexit.c
 UNIT_SRCS_ptbuild := hv/ptbuild.c npt/npt.c ept/ept.c
@@ -227,8 +293,15 @@ UNIT_SRCS_bzimage := guest/bzimage.c lib/memmap.c lib/format.c
 UNIT_SRCS_vmx_controls := vmx/controls.c
 UNIT_SRCS_vmx_errors := vmx/vminsn_error.c
 UNIT_SRCS_vmx_guest_check := vmx/guest_check.c vmx/controls.c
+UNIT_SRCS_acpi_iommu := iommu/acpi_iommu.c
+UNIT_SRCS_iommu_tables := iommu/vtd_tables.c iommu/amdvi_tables.c iommu/dmamap.c hv/ptbuild.c \
+	hv/gpmap.c lib/memmap.c
+UNIT_SRCS_efimap := efi/efimap.c lib/memmap.c
+UNIT_SRCS_loader := lib/loader.c lib/region.c lib/acpi.c lib/multiboot.c lib/memmap.c lib/format.c \
+	lib/config.c
+UNIT_SRCS_menu := lib/menu.c lib/format.c lib/config.c
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] guest/*.[ch]) Makefile
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] efi/efimap.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] iommu/*.[ch] guest/*.[ch]) Makefile
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< $(UNIT_SRCS_$*) -lcmocka -o $@
 

@@ -1,7 +1,8 @@
 # The disk image layout, and nothing else (docs/disk.md):
 #   LBA 0          MBR (boot/mbr.asm) with a partition table of one entry
 #   LBA 1-2047     stage 2 (the MBR loads STAGE2_SECTORS of it)
-#   LBA 2048-...   partition 1, FAT16, type 0x0E: KEEL.CFG, KEEL.BIN, guest files
+#   LBA 2048-...   partition 1, FAT16, type 0x0E: KEEL.CFG, KEEL.BIN, guest files,
+#                  and \EFI\BOOT\BOOTX64.EFI, the way in on UEFI firmware
 # Users may add partitions of their own after partition 1.
 
 DISK_MIB := 128
@@ -49,7 +50,7 @@ PART1_FILES += $(EXTRA_PART1_FILES)
 
 # Test guests (tests/guests/*.asm, flat binaries) for the default entry and
 # the integration tests.
-$(BUILD)/guests/%.bin: tests/guests/%.asm tests/guests/hypercall.inc
+$(BUILD)/guests/%.bin: tests/guests/%.asm tests/guests/hypercall.inc $(wildcard tests/guests/*.inc)
 	@mkdir -p $(@D)
 	$(Q)$(NASM) -f bin -I tests/guests/ $< -o $@
 
@@ -63,13 +64,19 @@ $(BUILD)/KEEL.CFG: tools/mkcfg.sh disk.img.mk $(wildcard $(LINUX_BZIMAGE) $(LINU
 # tools/keel-image lays the image out (docs/image-tool.md): the MBR and
 # stage 2 before partition 1, which it formats (FAT16, label KEEL) where
 # the MBR's partition table says, then KEEL.BIN, KEEL.CFG (checked by
-# Keel's own parser first) and PART1_FILES.
+# Keel's own parser first) and PART1_FILES. The EFI loader goes into
+# \EFI\BOOT on partition 1 before the image takes its name.
+PART1_MTOOLS = MTOOLS_SKIP_CHECK=1
 $(BUILD)/disk.img: $(BUILD)/boot/mbr.bin $(BUILD)/stage2.bin $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG \
-		$(foreach f,$(PART1_FILES),$(firstword $(subst :, ,$(f)))) \
+		$(BUILD)/BOOTX64.EFI $(foreach f,$(PART1_FILES),$(firstword $(subst :, ,$(f)))) \
 		$(BUILD)/tools/keel-cfgcheck tools/keel-image disk.img.mk
 	$(Q)KEEL_CFGCHECK=$(BUILD)/tools/keel-cfgcheck $(PYTHON) tools/keel-image create --force \
-		--quiet $@ --mbr $(BUILD)/boot/mbr.bin --stage2 $(BUILD)/stage2.bin \
+		--quiet $@.new --mbr $(BUILD)/boot/mbr.bin --stage2 $(BUILD)/stage2.bin \
 		--keel $(BUILD)/KEEL.BIN $(BUILD)/KEEL.CFG:KEEL.CFG $(PART1_FILES)
-	$(Q)test $$(stat -c %s $@) -eq $$(($(DISK_MIB) << 20)) || \
-		{ echo "$@: not $(DISK_MIB) MiB" >&2; rm -f $@; exit 1; }
+	$(Q)$(PART1_MTOOLS) mmd -i $@.new@@$$(($(PART1_LBA) * 512)) ::EFI ::EFI/BOOT
+	$(Q)$(PART1_MTOOLS) mcopy -i $@.new@@$$(($(PART1_LBA) * 512)) $(BUILD)/BOOTX64.EFI \
+		::EFI/BOOT/BOOTX64.EFI
+	$(Q)test $$(stat -c %s $@.new) -eq $$(($(DISK_MIB) << 20)) || \
+		{ echo "$@: not $(DISK_MIB) MiB" >&2; rm -f $@.new; exit 1; }
+	$(Q)mv $@.new $@
 	@echo "built $@ ($(DISK_MIB) MiB; partition 1 at LBA $(PART1_LBA), FAT16)"

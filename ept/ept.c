@@ -7,10 +7,11 @@
  * UC itself, since a BIOS guest runs without paging (PAT type WB). */
 #include "ept.h"
 
-static u64 ept_table_entry(hpa_t next_table)
+static u64 ept_table_entry(hpa_t next_table, int level)
 {
 	/* An access is allowed only if every level allows it (SDM 29.3.3.2),
 	 * so tables allow everything and the leaves decide. */
+	(void)level;
 	return (next_table & EPT_ADDR_MASK) | EPT_RWX;
 }
 
@@ -50,6 +51,7 @@ const struct pt_format ept_format = {
 	.is_leaf = ept_is_leaf,
 	.addr_mask = EPT_ADDR_MASK,
 	.write_bit = EPT_WRITE,
+	.large_2m = true,
 	.large_1g = false,
 };
 

@@ -280,3 +280,9 @@ void bzimage_build_zero_page(u8 zp[ZP_SIZE], const u8 *file, const struct bzimag
 		wr(t, 16, e820[i].type, 4);
 	}
 }
+
+void bzimage_set_rsdp(u8 zp[ZP_SIZE], const struct bzimage_info *bi, u64 rsdp)
+{
+	if (rsdp && bi->version >= BZ_RSDP_VERSION)
+		wr(zp, ZP_ACPI_RSDP_ADDR, rsdp, 8);
+}

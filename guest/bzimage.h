@@ -61,6 +61,8 @@
 #define ZP_EXT_RAMDISK_IMAGE 0x0C0 /* u32: bits 63:32 of ramdisk_image */
 #define ZP_EXT_RAMDISK_SIZE 0x0C4  /* u32 */
 #define ZP_EXT_CMD_LINE_PTR 0x0C8  /* u32 */
+#define ZP_ACPI_RSDP_ADDR 0x070    /* u64 (zero-page.rst; kernels of protocol 2.14+ read it) */
+#define BZ_RSDP_VERSION 0x020E
 #define ZP_E820_ENTRIES 0x1E8      /* u8 */
 #define ZP_SENTINEL 0x1EF          /* u8: 0 says the loader copied the header properly */
 #define ZP_SETUP_HEADER 0x1F1      /* the setup header, copied from the file */
@@ -137,5 +139,10 @@ int bzimage_place_initrd(const struct bzimage_info *bi, const struct mem_range *
 void bzimage_build_zero_page(u8 zp[ZP_SIZE], const u8 *file, const struct bzimage_info *bi,
 			     u64 kernel_load, u64 cmdline_gpa, u64 initrd_gpa, u64 initrd_size,
 			     const struct mem_range *e820, int n);
+
+/* Tells the kernel where the ACPI RSDP is (zero page acpi_rsdp_addr),
+ * when the kernel's protocol is 2.14 or later and rsdp is not 0. Under
+ * UEFI the kernel, booted without EFI tables, cannot find it otherwise. */
+void bzimage_set_rsdp(u8 zp[ZP_SIZE], const struct bzimage_info *bi, u64 rsdp);
 
 #endif

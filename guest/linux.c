@@ -15,6 +15,7 @@
  * The kernel reserves the first megabyte for itself, and copies the zero
  * page and the command line before it uses that memory. */
 #include "../hv/hv.h"
+#include "../hv/acpi.h"
 #include "../hv/guest.h"
 #include "../lib/format.h"
 #include "../lib/string.h"
@@ -112,6 +113,7 @@ int linux_load(struct guest *g, struct guest_start *st)
 	memcpy(phys_to_virt(LINUX_CMDLINE), cmdline, clen + 1);
 	bzimage_build_zero_page(phys_to_virt(LINUX_ZERO_PAGE), kernel, &bi, load, LINUX_CMDLINE,
 				initrd_at, isize, guest_map, n);
+	bzimage_set_rsdp(phys_to_virt(LINUX_ZERO_PAGE), &bi, acpi_rsdp());
 
 	/* boot.rst: the 64-bit entry is at load + 0x200, in long mode on an
 	 * identity map; the 32-bit one at load, with paging off and EBP, EDI

@@ -1,17 +1,19 @@
 ; The application processors' way into Keel (hv/smp.c). hv/smp.c copies
-; this code to AP_TRAMPOLINE (the page a start-up IPI with vector 08h
-; starts an AP at, in real mode), fills in the four quadwords at its end,
-; and sends INIT-SIPI-SIPI to one AP at a time. The AP goes to protected
-; mode, then to long mode on Keel's own page tables (CR3 below 4 GiB; the
-; first 4 GiB are identity-mapped there, so this page stays reachable), and
-; calls ap_tr_entry(ap_tr_arg) on the stack ap_tr_stack. Intel SDM vol. 3A
-; 9.4.4 (the MP start-up) and 10.8.5 (entering IA-32e mode).
+; this code to a free page below 640 KiB that the hand-off's memory map
+; shows as RAM (on a BIOS machine and under UEFI alike; no fixed address:
+; UEFI firmware may use any low page), fills in the four quadwords at its
+; end, and sends INIT-SIPI-SIPI to one AP at a time. A start-up IPI with
+; vector VV starts the AP in real mode at VV00:0000 (Intel SDM vol. 3A
+; 9.4.4). The AP goes to protected mode, then to long mode on Keel's own
+; page tables (CR3 below 4 GiB; the first 4 GiB are identity-mapped there,
+; so this page stays reachable), and calls ap_tr_entry(ap_tr_arg) on the
+; stack ap_tr_stack (SDM 10.8.5, entering IA-32e mode).
 ;
-; The code runs at AP_TRAMPOLINE, not where it is linked: every address in
-; it is AT(label), computed from the label's offset in this blob.
+; The code runs wherever it was copied: real mode addresses it through CS,
+; protected mode through EBX = the page's linear address, 64-bit mode
+; RIP-relative. The top of the page is its stack until 64-bit mode.
 
-%define AP_TRAMPOLINE 0x8000	; hv/smp.c: the same value
-%define AT(x) (AP_TRAMPOLINE + (x) - ap_trampoline)
+%define OFF(x) ((x) - ap_trampoline)
 %define CR0_PE 1
 %define CR0_NW (1 << 29)
 %define CR0_CD (1 << 30)
@@ -19,6 +21,7 @@
 %define CR4_PAE (1 << 5)
 %define MSR_EFER 0xC0000080
 %define EFER_LME (1 << 8)
+%define TRAMPOLINE_PAGE 0x1000
 
 global ap_trampoline, ap_trampoline_end, ap_tr_cr3, ap_tr_stack, ap_tr_entry, ap_tr_arg
 
@@ -27,13 +30,25 @@ BITS 16
 ap_trampoline:
 	cli
 	cld
-	xor ax, ax
+	mov ax, cs
 	mov ds, ax
-	o32 lgdt [AT(tr_gdt_ptr)]
+	mov ss, ax
+	mov sp, TRAMPOLINE_PAGE
+	movzx ebx, ax
+	shl ebx, 4			; EBX = this page's linear address
+	; The GDT pointer holds a linear address: this copy's.
+	lea eax, [ebx + OFF(tr_gdt)]
+	mov [OFF(tr_gdt_ptr) + 2], eax
+	o32 lgdt [OFF(tr_gdt_ptr)]
 	mov eax, cr0
 	or eax, CR0_PE
 	mov cr0, eax
-	jmp dword 0x08:AT(pm32)
+	; A far return loads CS with the 32-bit code segment at a target
+	; known only now (a far jump's target is fixed in the code).
+	lea eax, [ebx + OFF(pm32)]
+	push dword 0x08
+	push eax
+	o32 retf
 
 BITS 32
 pm32:
@@ -41,10 +56,11 @@ pm32:
 	mov ds, ax
 	mov es, ax
 	mov ss, ax
+	lea esp, [ebx + TRAMPOLINE_PAGE]
 	mov eax, cr4
 	or eax, CR4_PAE
 	mov cr4, eax
-	mov eax, [AT(ap_tr_cr3)]
+	mov eax, [ebx + OFF(ap_tr_cr3)]
 	mov cr3, eax
 	mov ecx, MSR_EFER
 	rdmsr
@@ -54,13 +70,16 @@ pm32:
 	and eax, ~(CR0_CD | CR0_NW)	; INIT left caching off
 	or eax, CR0_PG
 	mov cr0, eax
-	jmp 0x18:AT(lm64)
+	lea eax, [ebx + OFF(lm64)]
+	push dword 0x18
+	push eax
+	retf
 
 BITS 64
 lm64:
-	mov rsp, [abs AT(ap_tr_stack)]
-	mov rdi, [abs AT(ap_tr_arg)]
-	mov rax, [abs AT(ap_tr_entry)]
+	mov rsp, [rel ap_tr_stack]
+	mov rdi, [rel ap_tr_arg]
+	mov rax, [rel ap_tr_entry]
 	call rax			; does not return
 .dead:
 	cli
@@ -75,7 +94,7 @@ tr_gdt:
 	dq 0x00AF9A000000FFFF		; 18h: 64-bit code
 tr_gdt_ptr:
 	dw tr_gdt_ptr - tr_gdt - 1
-	dd AT(tr_gdt)
+	dd 0				; set by the code above
 align 8
 ap_tr_cr3:	dq 0
 ap_tr_stack:	dq 0

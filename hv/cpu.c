@@ -9,6 +9,8 @@
 /* Intel SDM vol. 3C 23.6 and 23.7; AMD APM vol. 2 15.4. */
 #define CPUID_80000001_EDX_LM (1u << 29)
 #define CPUID_8000000A_EDX_NP (1u << 0)
+#define CPUID_1_EDX_MCE (1u << 7)
+#define CPUID_1_ECX_XSAVE (1u << 26)
 
 
 
@@ -94,4 +96,22 @@ void cpu_detect(struct cpu_info *ci)
 		detect_amd(ci);
 	else
 		ci->problem = "unknown CPU vendor: Keel supports Intel VT-x and AMD-V";
+}
+
+void hv_cpu_init(void)
+{
+	u32 a, b, c, d;
+	u64 cr4;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	/* With CR4.MCE clear a machine check shuts the CPU down (SDM vol. 3B
+	 * 16.7); with it set Keel's #MC handler reports it (hv/mce.c). */
+	if (d & CPUID_1_EDX_MCE)
+		cr4 |= CR4_MCE;
+	/* XSETBV needs CR4.OSXSAVE: Keel loads each guest's XCR0 (hv/exit.c,
+	 * hv/msr.c). Keel itself uses no extended state. */
+	if (c & CPUID_1_ECX_XSAVE)
+		cr4 |= CR4_OSXSAVE;
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
 }

@@ -1,7 +1,8 @@
 ; The hypervisor's entry, in 64-bit mode on stage 2's page tables (the
 ; first 4 GiB identity-mapped, HV_VIRT_BASE mapped onto the region).
 ; RDI = 0x2BADB002, RSI = Multiboot info, RDX = region base, RCX = region
-; size (docs/handoff.md). Switch to our own stack and call hv_main().
+; size, R8 = ACPI RSDP or 0, R9 = boot flags (docs/handoff.md). Switch to
+; our own stack and call hv_main() with all six.
 
 BITS 64
 DEFAULT REL

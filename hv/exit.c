@@ -5,8 +5,12 @@
 #include "cpuid.h"
 #include "gp.h"
 #include "guest.h"
+#include "gva.h"
 #include "lapic.h"
+#include "mce.h"
+#include "msr.h"
 #include "x86.h"
+#include "../iommu/iommu.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
@@ -32,8 +36,10 @@
 #define KBC_OUTPUT_RESET_LINE 0x01   /* output port bit 0: 0 resets the CPU */
 #define PORT_SYSCTL_A 0x92
 #define SYSCTL_A_FAST_RESET 0x01
-#define PM1_SLP_EN (1u << 13)        /* ACPI 4.8.3.2.1: enter the SLP_TYP state */
-#define PM1_SLP_TYP(v) (((v) >> 10) & 7)
+/* ACPI 4.8.3.2.1, PM1 control: SLP_TYP is bits 12:10 and SLP_EN bit 13,
+ * both in the register's second byte. */
+#define PM1_HIGH_SLP_EN (1u << 5)
+#define PM1_HIGH_SLP_TYP(b) (((b) >> 2) & 7)
 
 /* The fixed ports both backends put in their I/O permission maps, and the
  * ACPI PM1 control ports and reset register found at start-up
@@ -60,9 +66,11 @@ int hv_intercepted_ports(u16 *ports, int max)
 	}
 	for (unsigned i = 0; i < ARRAY_SIZE(fixed_ports) && n < max; i++)
 		ports[n++] = fixed_ports[i];
-	for (int i = 0; i < 2 && n < max; i++)
-		if (pm1_ports[i])
-			ports[n++] = pm1_ports[i];
+	/* Both bytes of each PM1 control register: SLP_EN is bit 13, so a
+	 * byte write to the second one alone sleeps the machine. */
+	for (int i = 0; i < 2; i++)
+		for (u16 b = 0; b < 2 && pm1_ports[i] && n < max; b++)
+			ports[n++] = (u16)(pm1_ports[i] + b);
 	if (reset_reg_port && n < max)
 		ports[n++] = reset_reg_port;
 	return n;
@@ -80,14 +88,19 @@ static void advance(struct vcpu *v, const struct vmexit *e)
 static void handle_cpuid(struct vcpu *v, const struct vmexit *e)
 {
 	u32 leaf = (u32)vcpu_get_reg(v, VCPU_RAX), sub = (u32)vcpu_get_reg(v, VCPU_RCX);
-	u32 a, b, c, d;
+	struct cpuid_regs r;
 
-	cpuid(leaf, sub, &a, &b, &c, &d);
-	cpuid_filter(leaf, sub, &a, &b, &c, &d);
-	vcpu_set_reg(v, VCPU_RAX, a);
-	vcpu_set_reg(v, VCPU_RBX, b);
-	vcpu_set_reg(v, VCPU_RCX, c);
-	vcpu_set_reg(v, VCPU_RDX, d);
+	cpuid(leaf, sub, &r.eax, &r.ebx, &r.ecx, &r.edx);
+	if (cpuid_leaf_filtered(leaf)) {
+		struct cpuid_ctx ctx = { cpuid_controls,
+					 cpuid_reads_cr4(leaf) ? vcpu_get_reg(v, VCPU_CR4) : 0 };
+
+		cpuid_filter(leaf, sub, &ctx, &r);
+	}
+	vcpu_set_reg(v, VCPU_RAX, r.eax);
+	vcpu_set_reg(v, VCPU_RBX, r.ebx);
+	vcpu_set_reg(v, VCPU_RCX, r.ecx);
+	vcpu_set_reg(v, VCPU_RDX, r.edx);
 	advance(v, e);
 }
 
@@ -95,11 +108,29 @@ static void handle_hlt(struct vcpu *v, const struct vmexit *e)
 {
 	int vector;
 
-	advance(v, e);
+	/* Single-stepping: the #DB that advance() leaves pending ends the HLT
+	 * at once, as a pending event wakes a halted CPU, even with
+	 * interrupts off. */
+	if (vcpu_get_reg(v, VCPU_RFLAGS) & X86_RFLAGS_TF) {
+		advance(v, e);
+		return;
+	}
 	if (!v->ops->interrupts_enabled(v)) {
+		/* Only an NMI, SMI or INIT could end this halt. An SMI the guest
+		 * raised just before may still be pending: SeaBIOS on q35 changes
+		 * CPU mode through SMM (OUT to port B2h, then HLT until the SMI
+		 * arrives), and under SVM the HLT intercept can win the race. So
+		 * the HLT runs once more, where a pending SMI comes first; a
+		 * second exit from it in a row stops the guest. */
+		if (v->hlt_retry != v->total_exits) {
+			v->hlt_retry = v->total_exits + 1;
+			return;
+		}
+		advance(v, e);
 		guest_stop(v, STOP_HLT, 0);
 		return;
 	}
+	advance(v, e);
 	/* The vector is whatever the guest programmed its PIC or APIC with
 	 * (a real-mode guest's PIC uses 8-15). An NMI is left to arrive again
 	 * in the guest. */
@@ -152,6 +183,13 @@ static u32 io_key(const struct vmexit_io *io)
 	return *(const u32_alias *)io;
 }
 
+/* Is port the second byte of a PM1 control register? */
+static bool pm1_high_byte(u16 port)
+{
+	return (pm1_ports[0] && port == pm1_ports[0] + 1) ||
+	       (pm1_ports[1] && port == pm1_ports[1] + 1);
+}
+
 /* Only the ports in the permission map exit; everything but a reset is
  * done on the real port, as the guest asked. A wide access is checked
  * byte by byte: a 16-bit write can cover 0x64 or 0xCF9. */
@@ -168,7 +206,9 @@ static void do_io(struct vcpu *v, const struct vmexit *e)
 	}
 	if (!io->in) {
 		/* A 32-bit write to CF8h is the PCI configuration address (PCI
-		 * configuration mechanism #1) and never reaches CF9h; narrower
+		 * configuration mechanism #1) and never reaches CF9h, nor any
+		 * other port: it goes straight through (Linux's PCI scans make
+		 * most of a boot's I/O exits, docs/performance.md); narrower
 		 * writes there are plain port writes and are checked. */
 		bool pci_address = io->port == PORT_PCI_CONFIG_ADDRESS && io->size == 4;
 
@@ -184,12 +224,16 @@ static void do_io(struct vcpu *v, const struct vmexit *e)
 				return;
 			}
 		}
-		if ((io->port == pm1_ports[0] || io->port == pm1_ports[1]) && io->port &&
-		    io->size >= 2 && (val & PM1_SLP_EN)) {
+		for (u8 i = 0; i < io->size && !pci_address; i++) {
+			u16 port = (u16)(io->port + i);
+			u8 b = (u8)(val >> (8 * i));
+
+			if (!pm1_high_byte(port) || !(b & PM1_HIGH_SLP_EN))
+				continue;
 			/* The guest asks for a sleep state (S5 is its power-off):
 			 * the machine is Keel's, so the guest stops here. */
 			log_line("guest asked for ACPI sleep state SLP_TYP=%u (port 0x%x): power off",
-				 PM1_SLP_TYP(val), io->port);
+				 PM1_HIGH_SLP_TYP(b), port - 1u);
 			guest_stop(v, STOP_POWEROFF, 0);
 			return;
 		}
@@ -217,122 +261,6 @@ static void handle_io(struct vcpu *v, const struct vmexit *e)
 static void inject_gp(struct vcpu *v)
 {
 	v->ops->inject_exception(v, X86_EXC_GP, true, 0);
-}
-
-static void msr_result(struct vcpu *v, u64 val)
-{
-	vcpu_set_reg(v, VCPU_RAX, (u32)val);
-	vcpu_set_reg(v, VCPU_RDX, val >> 32);
-}
-
-/* The value a WRMSR writes: EDX:EAX. */
-static u64 msr_operand(struct vcpu *v)
-{
-	return (vcpu_get_reg(v, VCPU_RDX) << 32) | (u32)vcpu_get_reg(v, VCPU_RAX);
-}
-
-#define APIC_MODE(v) ((v) & (APIC_BASE_EN | APIC_BASE_EXTD))
-#define APIC_XAPIC APIC_BASE_EN
-#define APIC_X2APIC (APIC_BASE_EN | APIC_BASE_EXTD)
-#define CPUID_1_ECX_X2APIC (1u << 21)
-
-/* May the APIC go from mode cur to mode next (SDM 11.12.5, figure
- * 11-27)? Disabled and xAPIC both ways, xAPIC to x2APIC, x2APIC to
- * disabled; the mode itself is the guest's. */
-static bool apic_mode_change_ok(u64 cur, u64 next)
-{
-	u32 a, b, c, d;
-
-	if (cur == next || (next == 0 && cur != 0))
-		return true;
-	if (cur == 0)
-		return next == APIC_XAPIC;
-	if (next != APIC_X2APIC)
-		return false;
-	cpuid(1, 0, &a, &b, &c, &d);
-	return c & CPUID_1_ECX_X2APIC;
-}
-
-/* The local APIC is the guest's, but its page may not move: the EPT/NPT
- * write-protect that page (hv/lapic.c), and over Keel's region Keel's
- * own accesses would reach the APIC. Anything the CPU would refuse is
- * #GP here rather than a fault in Keel. */
-static void handle_apic_base(struct vcpu *v, const struct vmexit *e)
-{
-	u64 val, cur = rdmsr(MSR_IA32_APIC_BASE);
-
-	if (!e->msr.write) {
-		msr_result(v, cur);
-		advance(v, e);
-		return;
-	}
-	val = msr_operand(v);
-	if ((val & APIC_BASE_ADDR_MASK) != (cur & APIC_BASE_ADDR_MASK)) {
-		log_line("guest tried to move its local APIC to 0x%llx: #GP",
-			 (unsigned long long)(val & APIC_BASE_ADDR_MASK));
-		inject_gp(v);
-		return;
-	}
-	if ((val & ~(APIC_BASE_ADDR_MASK | APIC_BASE_BSP | APIC_BASE_EN | APIC_BASE_EXTD)) ||
-	    !apic_mode_change_ok(APIC_MODE(cur), APIC_MODE(val))) {
-		inject_gp(v);
-		return;
-	}
-	if (wrmsr_safe(MSR_IA32_APIC_BASE, (val & ~APIC_BASE_BSP) | (cur & APIC_BASE_BSP))) {
-		inject_gp(v);
-		return;
-	}
-	advance(v, e);
-}
-
-/* Only the MSRs in the permission map exit (the backends list them).
- * EFER.SVME is hidden from reads and may not be set. IA32_FEATURE_CONTROL
- * reads as locked with VMX off, as firmware that disabled VT-x leaves it.
- * The SVM control MSRs and the VMX capability MSRs do not exist for the
- * guest: #GP, as on a CPU without the extension. */
-static void handle_msr(struct vcpu *v, const struct vmexit *e)
-{
-	u32 msr = e->msr.index;
-	u64 val;
-
-	if (msr == MSR_IA32_FEATURE_CONTROL && !e->msr.write) {
-		msr_result(v, FEATURE_CONTROL_LOCKED);
-		advance(v, e);
-		return;
-	}
-	if (msr == MSR_IA32_APIC_BASE) {
-		handle_apic_base(v, e);
-		return;
-	}
-	if (lapic_x2apic_msr(msr)) {
-		/* Outside x2APIC mode these MSRs do not exist. */
-		if (!(rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD)) {
-			inject_gp(v);
-		} else if (!e->msr.write) {
-			msr_result(v, rdmsr(msr));
-			advance(v, e);
-		} else if (lapic_x2apic_write(v, msr, msr_operand(v))) {
-			inject_gp(v);
-		} else if (v->stop == STOP_NONE) {
-			advance(v, e);
-		}
-		return;
-	}
-	if (msr != MSR_EFER) {
-		inject_gp(v);
-		return;
-	}
-	if (!e->msr.write) {
-		msr_result(v, vcpu_get_reg(v, VCPU_EFER));
-	} else {
-		val = msr_operand(v);
-		if (val & EFER_SVME) {
-			inject_gp(v);
-			return;
-		}
-		vcpu_set_reg(v, VCPU_EFER, val);
-	}
-	advance(v, e);
 }
 
 static void guest_putc(struct vcpu *v, char c)
@@ -427,41 +355,27 @@ static void handle_npf(struct vcpu *v, const struct vmexit *e)
 	if (lapic_npf(v, e))
 		return;
 	log_line("guest %s at 0x%llx (%s) rip=0x%llx: stopped",
-		 e->npf.exec ? "fetch" : e->npf.write ? "write" : "read",
-		 (unsigned long long)gpa, keel ? "Keel's region" : "no memory there",
+		 e->npf.exec ? "fetch" : e->npf.write ? "write" : "read", (unsigned long long)gpa,
+		 keel ? "Keel's region" : iommu_registers(gpa) ? "IOMMU registers" : "no memory there",
 		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP));
 	guest_stop(v, STOP_FAULT, gpa);
 }
 
-#define XCR0_X87 (1ull << 0)
-#define XCR0_SSE (1ull << 1)
-#define XCR0_AVX (1ull << 2)
-#define XCR0_AVX512 (7ull << 5) /* opmask, ZMM_Hi256, Hi16_ZMM */
-
 static void handle_xsetbv(struct vcpu *v, const struct vmexit *e)
 {
 	u32 idx = (u32)vcpu_get_reg(v, VCPU_RCX);
-	u32 lo = (u32)vcpu_get_reg(v, VCPU_RAX), hi = (u32)vcpu_get_reg(v, VCPU_RDX);
-	u64 val = (u64)hi << 32 | lo, supported, cr4;
+	u64 val = (vcpu_get_reg(v, VCPU_RDX) << 32) | (u32)vcpu_get_reg(v, VCPU_RAX);
 	u32 a, b, c, d;
 
-	/* SDM vol. 1, 13.3: XCR0 keeps x87 state, names only parts CPUID
-	 * leaf 0xD reports, AVX needs SSE, AVX-512's three parts go together
-	 * and need AVX. Anything else is #GP, as on the bare CPU; letting it
-	 * through would fault in Keel instead. */
+	/* Anything the CPU would refuse is #GP in the guest (SDM vol. 1
+	 * 13.3, xcr0_valid()); letting it through would fault in Keel, and
+	 * xsetbv_safe() catches what the rules missed. Keel's CR4.OSXSAVE is
+	 * set (hv_cpu_init()). */
 	cpuid(0xD, 0, &a, &b, &c, &d);
-	supported = (u64)d << 32 | a;
-	if (idx != 0 || !(val & XCR0_X87) || (val & ~supported) ||
-	    ((val & XCR0_AVX) && !(val & XCR0_SSE)) ||
-	    ((val & XCR0_AVX512) && ((val & XCR0_AVX512) != XCR0_AVX512 || !(val & XCR0_AVX)))) {
+	if (idx != 0 || !xcr0_valid(val, (u64)d << 32 | a) || xsetbv_safe(idx, val)) {
 		inject_gp(v);
 		return;
 	}
-	/* XSETBV is #UD while CR4.OSXSAVE is clear, in Keel as anywhere. */
-	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-	if (!(cr4 & CR4_OSXSAVE))
-		__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_OSXSAVE) : "memory");
-	__asm__ volatile("xsetbv" : : "c"(idx), "a"(lo), "d"(hi));
 	advance(v, e);
 }
 
@@ -470,6 +384,32 @@ static void handle_invd(struct vcpu *v, const struct vmexit *e)
 	/* Dropping dirty lines could lose Keel's own data: write them back. */
 	__asm__ volatile("wbinvd" ::: "memory");
 	advance(v, e);
+}
+
+/* A MOV to CR0, CR3 or CR4 that Keel does for the guest and that leaves
+ * it in PAE paging: the CPU would load the four PDPTEs from CR3 (SDM
+ * 4.4.1); with EPT, VM entry takes them from the VMCS instead (SDM
+ * 27.3.2.4), so the backend gets them here. Writes the register; -1 for
+ * the guest's #GP (a reserved bit in a present PDPTE, or no memory). */
+static int pae_pdptes_load(struct vcpu *v, enum vcpu_reg cr, u64 val)
+{
+	u64 cr0 = cr == VCPU_CR0 ? val : vcpu_get_reg(v, VCPU_CR0);
+	u64 cr3 = cr == VCPU_CR3 ? val : vcpu_get_reg(v, VCPU_CR3);
+	u64 cr4 = cr == VCPU_CR4 ? val : vcpu_get_reg(v, VCPU_CR4);
+	u64 pdpte[4];
+	u32 a, b, c, d;
+
+	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vcpu_get_reg(v, VCPU_EFER) & EFER_LME)) {
+		vcpu_set_reg(v, cr, val);
+		return 0;
+	}
+	cpuid(0x80000008, 0, &a, &b, &c, &d);
+	if (gva_pae_pdptes(cr3, (u8)a, guest_read_entry, NULL, pdpte))
+		return -1;
+	vcpu_set_reg(v, cr, val);
+	if (v->ops->load_pdptes)
+		v->ops->load_pdptes(v, pdpte);
+	return 0;
 }
 
 /* Control-register accesses that exit: on VMX the bits under the CR0/CR4
@@ -493,18 +433,23 @@ static void handle_cr(struct vcpu *v, const struct vmexit *e)
 		val = (val & ~0xEull) | (c->lmsw_source & 0xF) | (val & CR0_PE);
 		vcpu_set_reg(v, VCPU_CR0, val);
 	} else if (c->write) {
-		vcpu_set_reg(v, cr, vcpu_get_reg(v, (enum vcpu_reg)c->gpr));
+		val = vcpu_get_reg(v, (enum vcpu_reg)c->gpr);
+		if (pae_pdptes_load(v, cr, val)) {
+			inject_gp(v);
+			return;
+		}
 	} else {
 		vcpu_set_reg(v, (enum vcpu_reg)c->gpr, vcpu_get_reg(v, cr));
 	}
 	advance(v, e);
 }
 
-/* The watchdog (VMX preemption timer): the guest ran a whole period
- * without any exit. With interrupts off for WATCHDOG_PERIODS periods in a
- * row nothing can ever bring it back to Keel: stop it. */
-#define WATCHDOG_PERIODS 3
-
+/* The watchdog a guest line asked for (watchdog=SECONDS, VT-x's
+ * preemption timer): a second passed with no exit at all. A guest that
+ * has interrupts off at the end of each of SECONDS such seconds in a row
+ * can never give the CPU back: it stops. Any exit, or interrupts on,
+ * starts the count again; no guest runs with a watchdog unless its line
+ * asks (docs/config.md). */
 static void handle_preempt(struct vcpu *v, const struct vmexit *e)
 {
 	(void)e;
@@ -512,10 +457,10 @@ static void handle_preempt(struct vcpu *v, const struct vmexit *e)
 		v->stuck_periods = 0;
 		return;
 	}
-	if (++v->stuck_periods < WATCHDOG_PERIODS)
+	if (++v->stuck_periods < v->watchdog)
 		return;
-	log_line("guest looped with interrupts off and no exit for %u watchdog periods "
-		 "(rip=0x%llx): stopped", v->stuck_periods,
+	log_line("guest looped with interrupts off and no exit for %u s (watchdog=%u, "
+		 "rip=0x%llx): stopped", v->stuck_periods, v->watchdog,
 		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP));
 	guest_stop(v, STOP_STUCK, 0);
 }
@@ -535,10 +480,13 @@ static void handle_unknown(struct vcpu *v, const struct vmexit *e)
 	guest_stop(v, STOP_UNHANDLED, e->reason);
 }
 
-/* Only AMD-V intercepts an exception, #GP (hv/gp.c). */
+/* The exceptions Keel intercepts: #MC on both vendors (logged, then
+ * handed back by guest_events_deliver()), #GP on AMD-V (hv/gp.c). */
 static void handle_exception(struct vcpu *v, const struct vmexit *e)
 {
-	if (e->exc.vector != X86_EXC_GP)
+	if (e->exc.vector == X86_EXC_MC)
+		mce_report("the guest", vcpu_get_reg(v, VCPU_RIP));
+	else if (e->exc.vector != X86_EXC_GP)
 		handle_unknown(v, e);
 	else if (!gp_intercept(v, e))
 		handle_shutdown(v, e);
@@ -573,4 +521,6 @@ void exit_dispatch(struct vcpu *v, const struct vmexit *e)
 	if (e->kind != VMEXIT_PREEMPT)
 		v->stuck_periods = 0; /* an exit: the guest is not stuck */
 	h(v, e);
+	if (guest_events_noted)
+		guest_events_deliver(v);
 }

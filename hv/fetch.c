@@ -14,7 +14,7 @@ static bool readable(gpa_t gpa, u64 len)
 	return guest_ram(gpa, len) || (gpa >= 0xC0000 && gpa + len <= 0x100000);
 }
 
-static int read_guest(gpa_t gpa, unsigned size, u64 *val, void *ctx)
+int guest_read_entry(gpa_t gpa, unsigned size, u64 *val, void *ctx)
 {
 	(void)ctx;
 	if (!readable(gpa, size))
@@ -37,7 +37,7 @@ unsigned guest_fetch_insn(struct vcpu *v, u8 *buf, unsigned bits)
 		gpa_t gpa;
 		unsigned chunk;
 
-		if (gva_translate(&r, la + n, read_guest, NULL, &gpa))
+		if (gva_translate(&r, la + n, guest_read_entry, NULL, &gpa))
 			break;
 		chunk = PAGE_SIZE - (unsigned)(gpa & (PAGE_SIZE - 1));
 		if (chunk > INSN_MAX_LEN - n)

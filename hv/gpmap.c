@@ -172,3 +172,42 @@ int gpmap_isolate_page(struct pt_range *r, int n, int max, u64 page)
 	r[i].len = PAGE;
 	return n + extra;
 }
+
+int gpmap_remove(struct pt_range *r, int n, int max, u64 base, u64 len)
+{
+	u64 end;
+	int i;
+
+	if (!len || base >= PT_ADDR_LIMIT)
+		return n;
+	base = ALIGN_DOWN(base, PAGE);
+	end = len > PT_ADDR_LIMIT - base ? PT_ADDR_LIMIT : ALIGN_UP(base + len, PAGE);
+	for (i = 0; i < n; i++) {
+		u64 lo = r[i].base, hi = r[i].base + r[i].len;
+
+		if (hi <= base || lo >= end)
+			continue;
+		if (lo < base && hi > end) {
+			/* The hole is inside this range: split it in two. */
+			if (n >= max)
+				return -1;
+			memmove(&r[i + 1], &r[i], (size_t)(n - i) * sizeof(*r));
+			n++;
+			r[i].len = base - lo;
+			r[i + 1].base = end;
+			r[i + 1].len = hi - end;
+			return n;
+		}
+		if (lo < base) {
+			r[i].len = base - lo;
+		} else if (hi > end) {
+			r[i].base = end;
+			r[i].len = hi - end;
+		} else {
+			memmove(&r[i], &r[i + 1], (size_t)(n - i - 1) * sizeof(*r));
+			n--;
+			i--;
+		}
+	}
+	return n;
+}

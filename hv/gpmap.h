@@ -27,4 +27,12 @@ int gpmap_build(const struct mem_range *map, int n, hpa_t region,
  * range holds the page, or -1 when max is too small. */
 int gpmap_isolate_page(struct pt_range *r, int n, int max, u64 page);
 
+/* Takes [base, base+len), rounded outward to 4 KiB pages, out of the
+ * sorted, non-overlapping r[0..n): ranges inside it go, ranges across its
+ * ends are cut, a range around it is split in two. What is taken out is
+ * not mapped at all, so a guest access there is a nested-page fault (the
+ * IOMMU's registers: iommu/iommu.c). Returns the new count, or -1 when a
+ * split needs more than max entries (r is then unchanged). */
+int gpmap_remove(struct pt_range *r, int n, int max, u64 base, u64 len);
+
 #endif

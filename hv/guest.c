@@ -6,8 +6,10 @@
 #include "gpmap.h"
 #include "guest.h"
 #include "lapic.h"
+#include "msr.h"
 #include "ptbuild.h"
 #include "trace.h"
+#include "../iommu/iommu.h"
 #include "../lib/console.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
@@ -85,18 +87,6 @@ void guest_identity_map(gpa_t base)
 		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
 }
 
-static hpa_t pt_page_alloc(void *ctx)
-{
-	(void)ctx;
-	return table_page_alloc();
-}
-
-static void *pt_page_ptr(hpa_t pa, void *ctx)
-{
-	(void)ctx;
-	return phys_to_virt(pa);
-}
-
 /* The EPT/NPT tables guest_map_memory() built for the backend, which
  * give_back_files() extends. Owned by guests_run(). */
 static struct pt_builder *guest_pt;
@@ -124,7 +114,10 @@ int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8
 			    ranges, GUEST_MAP_MAX);
 
 	/* The APIC page and the ROM's last page on 4 KiB leaves of their
-	 * own: APIC writes go through hv/lapic.c, the ROM page is a copy. */
+	 * own: APIC writes go through hv/lapic.c, the ROM page is a copy.
+	 * The IOMMUs' registers are Keel's: not mapped at all. */
+	if (n >= 0)
+		n = iommu_close_registers(ranges, n, GUEST_MAP_MAX);
 	if (n >= 0)
 		n = gpmap_isolate_page(ranges, n, GUEST_MAP_MAX, lapic_page());
 	if (n >= 0)
@@ -133,7 +126,7 @@ int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8
 		rom_copy = table_page_alloc();
 	memcpy(rom_hypercall, hypercall, sizeof(rom_hypercall));
 	guest_pt = b;
-	if (n < 0 || !rom_copy || pt_init(b, fmt, pt_page_alloc, pt_page_ptr, NULL) ||
+	if (n < 0 || !rom_copy || pt_init(b, fmt, heap_table_alloc, heap_table_ptr, NULL) ||
 	    pt_map_ranges(b, ranges, n) || pt_set_page(b, lapic_page(), lapic_page(), false) ||
 	    pt_set_page(b, RESET_VECTOR_PAGE, rom_copy, true))
 		return -1;
@@ -199,6 +192,18 @@ static void log_exits(const struct vcpu *v)
 	log_line("exits %s", buf);
 }
 
+static void log_watchdog(const struct vcpu *v, const struct guest *g)
+{
+	if (v->watchdog)
+		log_line("guest %d \"%s\" watchdog=%u s: stopped after that long with interrupts "
+			 "off and no exit (TSC %llu kHz)", g->index, g->name, v->watchdog,
+			 (unsigned long long)(tsc_hz() / 1000));
+	else
+		log_line("guest %d \"%s\" watchdog=%u s not available: the %s backend has no "
+			 "preemption timer; the guest runs without one", g->index, g->name,
+			 g->cfg->watchdog, v->ops->name);
+}
+
 /* Runs one guest to its stop; returns how it stopped. */
 static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int i)
 {
@@ -216,12 +221,17 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 	v->stop = STOP_NONE;
 	v->kbc_command = 0;
 	v->stuck_periods = 0;
+	v->hlt_retry = 0;
 	v->ipi_refused = false;
 	v->total_exits = 0;
 	memset(v->exits, 0, sizeof(v->exits));
 	memset(&v->io_exits, 0, sizeof(v->io_exits));
 	rom_copy_refresh();
+	msr_guest_reset(v);
+	st.watchdog = g.cfg->watchdog;
 	v->ops->vcpu_reset(v, &st);
+	if (st.watchdog)
+		log_watchdog(v, &g);
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);
 	trace_start(v, g.cfg->trace);
@@ -241,8 +251,10 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		v->exits[ex.kind]++;
 		v->total_exits++;
 		exit_dispatch(v, &ex);
+		iommu_poll();
 	}
 	trace_stop(v);
+	iommu_guest_done();
 	if (g.line_len) {
 		g.line[g.line_len] = 0;
 		log_line("[%s] %s", g.name, g.line);
@@ -290,6 +302,14 @@ static void give_back_files(const struct cfg_entry *e, int done)
 	}
 	if (start == end)
 		return;
+	if (iommu_active()) {
+		/* The IOMMU's tables close the whole region to device DMA;
+		 * opening part of it again is not done (docs/disk.md). */
+		log_line("region keeps 0x%llx-0x%llx (%llu KiB: %s): the IOMMU closes it to "
+			 "device DMA", (unsigned long long)start, (unsigned long long)end,
+			 (unsigned long long)((end - start) >> 10), names);
+		return;
+	}
 	if (pt_map_identity(guest_pt, start, end - start, PT_MEM_WB))
 		fatal("out of memory mapping 0x%llx-0x%llx for guests",
 		      (unsigned long long)start, (unsigned long long)end);

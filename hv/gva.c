@@ -79,3 +79,18 @@ int gva_translate(const struct gva_regs *r, u64 la, gva_read_fn read, void *ctx,
 		return walk64(r, la, read, ctx, gpa);
 	return walk32(r, la, read, ctx, gpa);
 }
+
+#define PDPTE_RESERVED 0x1E6ull	/* bits 2:1 and 8:5 */
+
+int gva_pae_pdptes(u64 cr3, u8 phys_bits, gva_read_fn read, void *ctx, u64 pdpte[4])
+{
+	u64 reserved = PDPTE_RESERVED | (phys_bits < 64 ? ~0ull << phys_bits : 0);
+
+	for (int i = 0; i < 4; i++) {
+		if (read((cr3 & 0xFFFFFFE0ull) + 8 * (u64)i, 8, &pdpte[i], ctx))
+			return -1;
+		if ((pdpte[i] & PTE_P) && (pdpte[i] & reserved))
+			return -2;
+	}
+	return 0;
+}

@@ -21,4 +21,13 @@ typedef int (*gva_read_fn)(gpa_t gpa, unsigned size, u64 *val, void *ctx);
  * an address the tables cannot hold. */
 int gva_translate(const struct gva_regs *r, u64 la, gva_read_fn read, void *ctx, gpa_t *gpa);
 
+/* The four PDPTEs PAE paging loads from CR3 (SDM 4.4.1), into pdpte[]:
+ * 0, -1 when they are not readable, -2 when a present one sets a
+ * reserved bit (bits 2:1, 8:5, or from phys_bits up), which makes the
+ * MOV to CR0, CR3 or CR4 that loads them #GP. */
+int gva_pae_pdptes(u64 cr3, u8 phys_bits, gva_read_fn read, void *ctx, u64 pdpte[4]);
+
+/* The gva_read_fn for the guest's own memory (hv/fetch.c). */
+int guest_read_entry(gpa_t gpa, unsigned size, u64 *val, void *ctx);
+
 #endif

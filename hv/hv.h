@@ -50,6 +50,9 @@ void mem_report(void);
 /* Ends the region at new_end (4 KiB aligned, at or above the heap's end):
  * what lay above goes back to guests. */
 void region_give_back(hpa_t new_end);
+/* hv/ptbuild.c's callbacks for tables on Keel's heap (EPT/NPT, IOMMU). */
+hpa_t heap_table_alloc(void *ctx);
+void *heap_table_ptr(hpa_t pa, void *ctx);
 void paging_init(void);
 
 /* Descriptor tables and exceptions (hv/trap.c). */
@@ -57,6 +60,10 @@ void trap_init(void);
 
 /* Halt until an interrupt arrives; returns its vector, or -1 (hv/idle.c). */
 int idle_wait(void);
+
+/* The TSC's rate in Hz, measured once against the PIT (hv/tsc.c); 0
+ * when neither the PIT nor CPUID tells. */
+u64 tsc_hz(void);
 
 /* Power (hv/power.c). */
 void power_off(int code) __attribute__((noreturn));
@@ -71,6 +78,9 @@ struct cpu_info {
 	const char *problem;  /* why the CPU cannot host guests, or NULL */
 };
 void cpu_detect(struct cpu_info *ci);
+/* Keel's own CR4 on this CPU (the bootstrap CPU and each AP): #MC
+ * reported rather than a shutdown, XSETBV allowed. */
+void hv_cpu_init(void);
 
 /* Sets bit n of a permission map (I/O and MSR bitmaps, IOPM, MSRPM). */
 static inline void bitmap_set(u8 *map, u32 n)
@@ -102,5 +112,8 @@ static inline void wrmsr(u32 msr, u64 v)
 /* WRMSR of a value a guest chose: 0, or -1 when the CPU refused it with
  * #GP (hv/isr.asm; the fault is taken and undone in Keel). */
 int wrmsr_safe(u32 msr, u64 v);
+/* RDMSR into *v, or -1 when the CPU refused (#GP); XSETBV likewise. */
+int rdmsr_safe(u32 msr, u64 *v);
+int xsetbv_safe(u32 xcr, u64 v);
 
 #endif

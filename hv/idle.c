@@ -5,6 +5,7 @@
  * interrupt into the guest. The host never spins while a guest idles. */
 #include "hv.h"
 #include "trap.h"
+#include "x86.h"
 
 
 
@@ -19,6 +20,9 @@ static void idle_idt_build(void)
 {
 	for (int v = 0; v < 256; v++)
 		idle_idt[v] = idt_gate(idle_stubs[v], 0);
+	/* A machine check or a debug trap is no interrupt to record. */
+	idle_idt[X86_EXC_MC] = idt_gate(trap_handler(X86_EXC_MC), 0);
+	idle_idt[X86_EXC_DB] = idt_gate(trap_handler(X86_EXC_DB), 0);
 	idle_idt_ready = true;
 }
 

@@ -67,11 +67,14 @@ isr_common:
 	add rsp, 16			; vector, error code
 	iretq
 
-; wrmsr_safe(msr, value): WRMSR that returns -1 instead of faulting in Keel
-; when the CPU refuses the value (#GP), for values a guest chose; 0 when
-; written. hv_exception() resumes a #GP at wrmsr_safe_insn at
-; wrmsr_safe_refused.
-global wrmsr_safe, wrmsr_safe_insn, wrmsr_safe_refused
+; Instructions Keel runs with values a guest chose, which the CPU may
+; refuse with #GP (or #UD): each returns 0 when done and -1 when refused.
+; hv_exception() resumes a fault at one of the *_insn labels at the label
+; after it in safe_fixups (below), so the fault never reaches the FATAL
+; path.
+global wrmsr_safe, rdmsr_safe, xsetbv_safe, safe_fixups, safe_fixups_end
+
+; wrmsr_safe(msr, value)
 wrmsr_safe:
 	mov ecx, edi
 	mov eax, esi
@@ -85,7 +88,42 @@ wrmsr_safe_refused:
 	mov eax, -1
 	ret
 
+; rdmsr_safe(msr, u64 *value): *value is left alone when refused.
+rdmsr_safe:
+	mov ecx, edi
+rdmsr_safe_insn:
+	rdmsr
+	mov [rsi], eax
+	mov [rsi + 4], edx
+	xor eax, eax
+	ret
+rdmsr_safe_refused:
+	mov eax, -1
+	ret
+
+; xsetbv_safe(xcr, value)
+xsetbv_safe:
+	mov ecx, edi
+	mov eax, esi
+	mov rdx, rsi
+	shr rdx, 32
+xsetbv_safe_insn:
+	xsetbv
+	xor eax, eax
+	ret
+xsetbv_safe_refused:
+	mov eax, -1
+	ret
+
 section .rodata
+align 8
+; (faulting instruction, where to resume) pairs for hv_exception().
+safe_fixups:
+	dq wrmsr_safe_insn, wrmsr_safe_refused
+	dq rdmsr_safe_insn, rdmsr_safe_refused
+	dq xsetbv_safe_insn, xsetbv_safe_refused
+safe_fixups_end:
+
 align 8
 isr_table:
 %assign v 0

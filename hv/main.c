@@ -4,7 +4,9 @@
 #include "acpi.h"
 #include "smp.h"
 #include "bootinfo.h"
+#include "firmware.h"
 #include "guest.h"
+#include "../iommu/iommu.h"
 #include "../lib/config.h"
 #include "../lib/console.h"
 #include "../lib/io.h"
@@ -70,19 +72,23 @@ static const struct cfg_entry *parse_entry(void)
 	return &entry_cfg.entries[0];
 }
 
-void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
+void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
+	     u64 boot_flags)
 {
 	const struct hv_backend *ops;
 	const struct cfg_entry *e;
 	struct cpu_info ci;
 	u64 tsc = rdtsc();
 
+	if (boot_flags & HV_BOOT_UEFI)
+		con_limit(CON_E9 | CON_COM1); /* UEFI left a graphics mode: no text screen */
 	con_init(CON_ALL);
 	log_line("Keel %s hypervisor in long mode", KEEL_VERSION);
 	if (magic != HV_ENTRY_MAGIC)
 		fatal("entered with magic 0x%llx: not started by Keel's stage 2",
 		      (unsigned long long)magic);
 	trap_init();
+	hv_cpu_init();
 	bootinfo_read(info_pa, region_base, region_size);
 	boot_info.tsc.hv = tsc;
 	mem_init(region_base, region_size, boot_info.heap_start, boot_info.heap_end);
@@ -90,6 +96,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	hv_region.cpus = acpi_madt_cpus(acpi_find_table("APIC"));
 	paging_init();
 	report_memory();
+	firmware_init(rsdp, boot_flags);
 
 	cpu_detect(&ci);
 	log_line("cpu vendor=%s backend=%s",
@@ -103,7 +110,9 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size)
 	if (!ops)
 		fatal("no %s backend in this build", ci.backend);
 	hide_and_park_aps(ops);
+	iommu_init();
 	e = parse_entry();
+	firmware_check_entry(e);
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
 		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));
 	guests_run(e, ops);

@@ -104,6 +104,18 @@ void region_give_back(hpa_t new_end)
 	hv_region.size = new_end - hv_region.base;
 }
 
+hpa_t heap_table_alloc(void *ctx)
+{
+	(void)ctx;
+	return table_page_alloc();
+}
+
+void *heap_table_ptr(hpa_t pa, void *ctx)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
 static u64 *alloc_table(void)
 {
 	hpa_t p = table_page_alloc();

@@ -23,11 +23,12 @@ static unsigned level_index(u64 addr, int level)
 	return (unsigned)(addr >> level_shift(level)) & (PT_ENTRIES - 1);
 }
 
-/* Leaves exist at levels 1 and 2 in both formats; a PDPT leaf (1 GiB) only
- * when the CPU supports it, which the format says; never at the PML4. */
+/* 4 KiB leaves exist in every format; PD (2 MiB) and PDPT (1 GiB) leaves
+ * only when the hardware supports them, which the format says; never at
+ * the PML4. */
 static bool leaf_allowed(const struct pt_format *fmt, int level)
 {
-	return level <= 2 || (level == 3 && fmt->large_1g);
+	return level == 1 || (level == 2 && fmt->large_2m) || (level == 3 && fmt->large_1g);
 }
 
 static u64 *table_ptr(const struct pt_builder *b, hpa_t pa)
@@ -93,7 +94,7 @@ static int map_page(struct pt_builder *b, u64 addr, u64 end,
 			next = new_table(b);
 			if (!next)
 				return -1;
-			*e = fmt->table_entry(next);
+			*e = fmt->table_entry(next, level);
 		} else if (level == 1 || fmt->is_leaf(*e, level)) {
 			return -1;
 		}

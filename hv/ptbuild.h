@@ -28,8 +28,9 @@ struct pt_range {
 
 struct pt_format {
 	const char *name;				/* "npt", "ept" */
-	/* A non-leaf entry pointing at a table. */
-	u64 (*table_entry)(hpa_t next_table);
+	/* A non-leaf entry at this level pointing at a table of level - 1
+	 * (AMD-Vi's entries name that level; EPT and NPT ignore it). */
+	u64 (*table_entry)(hpa_t next_table, int level);
 	/* A leaf; level 1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB. */
 	u64 (*leaf_entry)(hpa_t pa, int level, enum pt_mem_type type);
 	/* The entry maps something (a table or a page). */
@@ -38,6 +39,7 @@ struct pt_format {
 	bool (*is_leaf)(u64 entry, int level);
 	u64 addr_mask;					/* bits holding the address */
 	u64 write_bit;					/* a leaf allows writes */
+	bool large_2m;					/* 2 MiB leaves allowed */
 	bool large_1g;					/* 1 GiB leaves allowed */
 };
 
@@ -60,7 +62,8 @@ int pt_init(struct pt_builder *b, const struct pt_format *fmt,
 	    pt_alloc_fn alloc, pt_ptr_fn ptr, void *ctx);
 
 /* Maps [base, base+len) onto itself with the largest pages that fit
- * (1 GiB when fmt->large_1g and aligned, else 2 MiB, else 4 KiB), sharing
+ * (1 GiB when fmt->large_1g and aligned, else 2 MiB when fmt->large_2m,
+ * else 4 KiB), sharing
  * the tables that earlier calls built for neighbouring ranges. Returns 0,
  * or -1 when base or len is not 4 KiB aligned, the range passes 2^48, a
  * table cannot be allocated, or the range overlaps one mapped before (the

@@ -11,13 +11,12 @@
 #include "ipi.h"
 #include "lapic.h"
 #include "smp.h"
+#include "bootinfo.h"
 #include "trap.h"
 #include "x86.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
 
-#define AP_TRAMPOLINE 0x8000ull		/* hv/ap_boot.asm: the same value */
-#define AP_SIPI_VECTOR (AP_TRAMPOLINE >> 12)
 #define INIT_DELAY_US 10000
 #define SIPI_DELAY_US 200
 #define CHECK_IN_US 100000
@@ -27,6 +26,8 @@ extern u8 ap_tr_cr3[], ap_tr_stack[], ap_tr_entry[], ap_tr_arg[];
 extern const u8 ap_nmi[], ap_dead[];
 
 static struct idt_gate ap_idt[256] __attribute__((aligned(16)));
+/* The page the APs start at (hv/ap_boot.asm), from ap_page(). */
+static hpa_t ap_tramp;
 static const struct hv_backend *park_ops;
 /* The AP being started says how it went: AP_PARKED or AP_NOT_PARKED. */
 static volatile int ap_state;
@@ -38,10 +39,10 @@ static void delay_us(unsigned us)
 		io_delay();
 }
 
-/* The trampoline's quadword at sym, in its copy at AP_TRAMPOLINE. */
+/* The trampoline's quadword at sym, in its copy at ap_tramp. */
 static u64 *tramp_slot(const u8 *sym)
 {
-	return phys_to_virt(AP_TRAMPOLINE + (u64)(sym - ap_trampoline));
+	return phys_to_virt(ap_tramp + (u64)(sym - ap_trampoline));
 }
 
 /* Runs on the AP, from hv/ap_boot.asm, on its own stack. */
@@ -51,6 +52,7 @@ static void __attribute__((noreturn, used)) ap_main(u64 page)
 
 	trap_load_gdt();
 	__asm__ volatile("lidt %0" : : "m"(idtr));
+	hv_cpu_init();
 	ap_state = park_ops->park(page) ? AP_NOT_PARKED : AP_PARKED;
 	for (;;)
 		__asm__ volatile("cli; hlt" ::: "memory");
@@ -78,7 +80,7 @@ static int start_ap(bool x2apic, u32 id)
 	send_ipi(x2apic, id, ICR_MODE_INIT << 8 | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
 	delay_us(INIT_DELAY_US);
 	for (int sipi = 0; sipi < 2 && ap_state == AP_SILENT; sipi++) {
-		send_ipi(x2apic, id, ICR_MODE_STARTUP << 8 | AP_SIPI_VECTOR);
+		send_ipi(x2apic, id, ICR_MODE_STARTUP << 8 | (u32)(ap_tramp >> 12));
 		delay_us(SIPI_DELAY_US);
 	}
 	for (unsigned us = 0; us < CHECK_IN_US && ap_state == AP_SILENT; us++)
@@ -94,11 +96,23 @@ void smp_park_aps(const struct hv_backend *ops, const u32 *ids, int n)
 
 	if (n == 0)
 		return;
+	/* A start-up IPI's page lies below 1 MiB, and vectors A0h-BFh are
+	 * reserved (SDM vol. 3A 10.6.1): the highest free page below 640 KiB
+	 * in the hand-off's map, the BIOS's or the one converted from UEFI. */
+	if (memmap_find_top(boot_info.map, boot_info.nmap, PAGE_SIZE, PAGE_SIZE, PAGE_SIZE,
+			    KiB(640), &ap_tramp)) {
+		log_line("cpus: no free page below 640 KiB to start the APs from; they stay "
+			 "where the firmware left them");
+		return;
+	}
 	park_ops = ops;
 	for (int v = 0; v < 256; v++)
 		ap_idt[v] = idt_gate((u64)(uintptr_t)(v == X86_EXC_NMI ? ap_nmi : ap_dead), 0);
+	/* A machine check on a parked AP is reported and its MCIP cleared
+	 * (hv/mce.c); the AP goes back to its halt loop. */
+	ap_idt[X86_EXC_MC] = idt_gate(trap_handler(X86_EXC_MC), 0);
 	/* Low memory is nobody's until the first guest is loaded. */
-	memcpy(phys_to_virt(AP_TRAMPOLINE), ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
+	memcpy(phys_to_virt(ap_tramp), ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
 	*tramp_slot(ap_tr_cr3) = cr3;
 	*tramp_slot(ap_tr_entry) = (u64)(uintptr_t)ap_main;

@@ -2,6 +2,7 @@
  * takes an exception: one FATAL line with the vector, RIP and error code,
  * the registers, and a clean stop (never a triple fault). */
 #include "hv.h"
+#include "mce.h"
 #include "trap.h"
 #include "x86.h"
 #include "../lib/console.h"
@@ -107,15 +108,46 @@ static u64 read_cr2(void)
 	return v;
 }
 
-extern const u8 wrmsr_safe_insn[], wrmsr_safe_refused[];
+extern const u64 safe_fixups[], safe_fixups_end[];
+
+/* A #GP or #UD at one of hv/isr.asm's *_safe instructions: resume at its
+ * "refused" path. True when f was such a fault. */
+static bool safe_fixup(struct trap_frame *f)
+{
+	if (f->vector != X86_EXC_GP && f->vector != X86_EXC_UD)
+		return false;
+	for (const u64 *p = safe_fixups; p < safe_fixups_end; p += 2)
+		if (f->rip == p[0]) {
+			f->rip = p[1];
+			return true;
+		}
+	return false;
+}
 
 void hv_exception(struct trap_frame *f)
 {
 	static int nested;
 	const char *name = exception_names[f->vector & 31];
 
-	if (f->vector == X86_EXC_GP && f->rip == (u64)(uintptr_t)wrmsr_safe_insn) {
-		f->rip = (u64)(uintptr_t)wrmsr_safe_refused;
+	if (safe_fixup(f))
+		return;
+	if (f->vector == X86_EXC_MC) {
+		/* The machine's news: reported, MCIP cleared, handed to the
+		 * guest; only a #MC that leaves Keel's RIP invalid ends Keel. */
+		if (mce_outcome(mce_report("Keel", f->rip), false, false) == MCE_RESUME_KEEL)
+			return;
+		fatal("machine check in Keel with MCG_STATUS.RIPV clear: Keel cannot go on "
+		      "(rip=0x%llx)", (unsigned long long)f->rip);
+	}
+	if (f->vector == X86_EXC_DB) {
+		/* Keel sets no breakpoint and never TF: this is the guest's
+		 * trap, reported just after the VM exit (seen under Bochs'
+		 * AMD-V). The guest gets it at its next entry. */
+		u64 dr6;
+
+		__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+		__asm__ volatile("mov %0, %%dr6" : : "r"(0xFFFF0FF0ull));
+		debug_trap_for_guest(dr6);
 		return;
 	}
 
@@ -146,4 +178,9 @@ void hv_exception(struct trap_frame *f)
 		 (unsigned long long)f->rflags, (unsigned long long)read_cr2());
 	emulator_exit(3);
 	hv_halt();
+}
+
+u64 trap_handler(int vector)
+{
+	return isr_table[vector & 31];
 }

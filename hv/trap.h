@@ -37,6 +37,11 @@ struct desc_ptr {
  * descriptor is the bootstrap CPU's). trap_init() and the parked APs. */
 void trap_load_gdt(void);
 
+/* The entry of Keel's own handler for exception vector (0-31): the idle
+ * IDT and a parked AP's IDT point #MC (and #DB) there too, so that one
+ * function handles a machine check wherever the CPU is (hv/mce.h). */
+u64 trap_handler(int vector);
+
 static inline struct idt_gate idt_gate(u64 handler, u8 ist)
 {
 	return (struct idt_gate){

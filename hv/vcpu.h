@@ -7,6 +7,7 @@
 #include "../lib/config.h"
 #include "vmexit.h"
 #include "iocount.h"
+#include "msr.h"
 
 /* General registers the entry/exit stub saves and restores, in this order
  * (the stubs use these offsets; hv/asm-offsets checks them). RSP and RAX
@@ -40,6 +41,7 @@ struct guest_start {
 	u64 cr3;              /* long mode: the identity map the loader built */
 	u64 rflags;
 	struct guest_gprs gprs;
+	unsigned watchdog;    /* seconds, from the guest line (0: none) */
 };
 
 enum stop_reason {
@@ -69,7 +71,8 @@ struct hv_backend {
 	int (*vcpu_create)(struct vcpu *v);
 	/* Guest-physical memory: identity map of the ranges guests may use. */
 	int (*map_memory)(struct vcpu *v);
-	/* Load the starting state of a new guest. */
+	/* Load the starting state of a new guest; arm the watchdog it asks
+	 * for (s->watchdog) where the CPU has one, and say so in v->watchdog. */
 	void (*vcpu_reset)(struct vcpu *v, const struct guest_start *s);
 	/* Enter the guest and decode the next exit into *e; 0, or nonzero
 	 * when the entry itself failed (then e->kind == VMEXIT_INVALID). */
@@ -84,6 +87,13 @@ struct hv_backend {
 	int (*wait_for_interrupt)(struct vcpu *v);
 	/* Is the guest able to take a maskable interrupt (RFLAGS.IF)? */
 	bool (*interrupts_enabled)(struct vcpu *v);
+	/* PAE paging was set up by a control-register write Keel did: the
+	 * four PDPTEs the CPU would have loaded (NULL where the CPU reads
+	 * them from memory itself: SVM with nested paging, APM 15.25.10). */
+	void (*load_pdptes)(struct vcpu *v, const u64 pdpte[4]);
+	/* A debug trap for the guest that Keel took instead (hv/mce.c):
+	 * dr6 holds its DR6 bits (B0-B3, BS) to deliver as #DB. */
+	void (*debug_trap)(struct vcpu *v, u64 dr6);
 	/* Print guest state, host state and controls, in three blocks. */
 	void (*dump)(struct vcpu *v);
 	/* The bytes of the hypercall instruction (VMCALL or VMMCALL). */
@@ -104,8 +114,11 @@ struct vcpu {
 	u64 stop_code;
 	bool halted;                          /* waiting in HLT for an interrupt */
 	u8 kbc_command;                       /* the guest's last keyboard-controller command */
-	unsigned stuck_periods;               /* watchdog periods in a row with interrupts off */
+	unsigned watchdog;                    /* seconds the backend armed (0: no watchdog) */
+	unsigned stuck_periods;               /* watchdog seconds in a row with interrupts off */
+	u64 hlt_retry;                        /* exit count of a HLT with IF=0 run once more */
 	bool ipi_refused;                     /* an IPI to other CPUs was refused (and logged) */
+	struct vcpu_msrs msrs;                /* the guest's copies of MSRs Keel emulates (hv/msr.c) */
 };
 
 /* RCX, RDX, RBX, RBP, RSI, RDI and R8-R15 live in v->gprs on both

@@ -59,7 +59,10 @@
 			 CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_CET)
 #define CR4_AMD_RESERVED (~CR4_AMD_DEFINED)
 
-/* DR6 and DR7: bits 63:32 are reserved, MBZ (APM 13.1.1). */
+/* DR6 and DR7: bits 63:32 are reserved, MBZ (APM 13.1.1). DR6.BS: the
+ * #DB was a single step. DEBUGCTL.BTF: TF steps branches only. */
+#define DR6_BS (1ull << 14)
+#define DEBUGCTL_BTF (1ull << 1)
 #define DR6_RESERVED_HIGH 0xFFFFFFFF00000000ull
 #define DR7_RESERVED_HIGH 0xFFFFFFFF00000000ull
 

@@ -126,3 +126,33 @@ bool acpi_fadt_reset_reg(const struct acpi_header *fadt, struct acpi_reset_reg *
 	r->value = f[FADT_RESET_VALUE];
 	return true;
 }
+
+#define DMAR_STRUCTS_OFFSET 48          /* header, width, flags, 10 reserved */
+#define DMAR_DRHD 0
+#define DRHD_REGISTER_BASE 8
+#define VTD_CAP_REG 0x08
+#define VTD_CAP_SLLPS_2M_HI (1u << (34 - 32))
+
+bool acpi_dmar_4k_only(const struct acpi_header *dmar, acpi_phys_fn phys, void *ctx)
+{
+	const u8 *p, *end;
+
+	if (!dmar || dmar->length < DMAR_STRUCTS_OFFSET)
+		return false;
+	p = (const u8 *)dmar + DMAR_STRUCTS_OFFSET;
+	end = (const u8 *)dmar + dmar->length;
+	for (; p + 4 <= end; p += p[2] | p[3] << 8) {
+		u32 len = p[2] | p[3] << 8;
+		const volatile u32 *cap;
+
+		if (len < 4 || p + len > end)
+			break;
+		if ((p[0] | p[1] << 8) != DMAR_DRHD || len < 16)
+			continue;
+		/* The high half of the 64-bit CAP register holds SLLPS. */
+		cap = phys(le64(p + DRHD_REGISTER_BASE) + VTD_CAP_REG + 4, 4, ctx);
+		if (cap && !(*cap & VTD_CAP_SLLPS_2M_HI))
+			return true;
+	}
+	return false;
+}

@@ -53,6 +53,12 @@ struct acpi_reset_reg {
 /* Fills *r and returns true when the FADT has a reset register. */
 bool acpi_fadt_reset_reg(const struct acpi_header *fadt, struct acpi_reset_reg *r);
 
+/* Does a remapping unit (DRHD) of this DMAR (Intel VT-d spec 8.3) lack
+ * 2 MiB pages in its second-level tables (CAP.SLLPS bit 34, read from
+ * the unit's registers through phys)? Its tables for Keel then need a
+ * 4 KiB page table per 2 MiB of memory. */
+bool acpi_dmar_4k_only(const struct acpi_header *dmar, acpi_phys_fn phys, void *ctx);
+
 /* Processors the MADT lists as enabled (Local APIC and Local x2APIC
  * entries, flag bit 0), or 0 when madt is NULL or has none. */
 unsigned acpi_madt_cpus(const struct acpi_header *madt);

@@ -14,11 +14,11 @@ enum {
 	KEY_IMAGE = 1 << 0, KEY_DRIVE = 1 << 1, KEY_PARTITION = 1 << 2,
 	KEY_KERNEL = 1 << 3, KEY_INITRD = 1 << 4, KEY_CMDLINE = 1 << 5,
 	KEY_FILE = 1 << 6, KEY_LOAD = 1 << 7, KEY_MODE = 1 << 8,
-	KEY_TRACE = 1 << 9, KEY_CONSOLE = 1 << 10,
+	KEY_TRACE = 1 << 9, KEY_CONSOLE = 1 << 10, KEY_WATCHDOG = 1 << 11,
 };
 
 /* Keys every kind takes. */
-#define KEYS_ANY_KIND KEY_TRACE
+#define KEYS_ANY_KIND (KEY_TRACE | KEY_WATCHDOG)
 
 static const struct {
 	const char *name;
@@ -29,10 +29,10 @@ static const struct {
 	{ "initrd", KEY_INITRD }, { "cmdline", KEY_CMDLINE },
 	{ "file", KEY_FILE },     { "load", KEY_LOAD },
 	{ "mode", KEY_MODE },     { "trace", KEY_TRACE },
-	{ "console", KEY_CONSOLE },
+	{ "console", KEY_CONSOLE }, { "watchdog", KEY_WATCHDOG },
 };
 
-/* Indexed by enum cfg_guest_kind. */
+/* Indexed by enum cfg_guest_kind; watchdog= goes with every kind. */
 static const unsigned kind_keys[] = {
 	KEY_IMAGE | KEY_DRIVE | KEY_PARTITION | KEY_CONSOLE,
 	KEY_KERNEL | KEY_INITRD | KEY_CMDLINE,
@@ -506,6 +506,11 @@ static int guest_value(struct parser *ps, struct cfg_guest *g, unsigned key,
 		if (guest_number(ps, "partition", s, n, 1, 4, &v))
 			return -1;
 		g->partition = (u8)v;
+		return 0;
+	case KEY_WATCHDOG:
+		if (guest_number(ps, "watchdog", s, n, 1, CFG_MAX_WATCHDOG, &v))
+			return -1;
+		g->watchdog = (u16)v;
 		return 0;
 	case KEY_LOAD:
 		if (!parse_u64(s, n, &g->load))

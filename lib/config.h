@@ -17,6 +17,7 @@
 
 #define CFG_DEFAULT_TIMEOUT 5
 #define CFG_MAX_TIMEOUT 3600
+#define CFG_MAX_WATCHDOG 3600
 
 enum cfg_guest_kind { CFG_GUEST_BIOS, CFG_GUEST_LINUX, CFG_GUEST_FLAT, CFG_GUEST_MULTIBOOT };
 enum cfg_mode { CFG_MODE_REAL, CFG_MODE_PROTECTED, CFG_MODE_LONG };
@@ -37,6 +38,7 @@ struct cfg_guest {
 	char cmdline[CFG_CMDLINE_MAX];  /* linux, multiboot: cmdline= */
 	u32 trace;                      /* any kind: trace=, the exits to log (0: none) */
 	bool has_cmdline;               /* cmdline= given, maybe empty ("" = none) */
+	u16 watchdog;                   /* any kind: watchdog= seconds, 0 when absent */
 };
 
 struct cfg_entry {

@@ -24,6 +24,7 @@
 /* Owned by whoever calls con_init(); stage 2 and the hypervisor each have
  * their own copy, and both run on one CPU. */
 static unsigned con_active;
+static unsigned con_allowed = CON_ALL;
 static int vga_row, vga_col;
 
 static volatile u16 *vga_cell(int row, int col)
@@ -137,12 +138,18 @@ void con_init(unsigned sinks)
 {
 	serial_init();
 	vga_get_cursor();
-	con_active = sinks;
+	con_active = sinks & con_allowed;
 }
 
 void con_set_sinks(unsigned sinks)
 {
-	con_active = sinks;
+	con_active = sinks & con_allowed;
+}
+
+void con_limit(unsigned sinks)
+{
+	con_allowed = sinks;
+	con_active &= sinks;
 }
 
 unsigned con_sinks(void)

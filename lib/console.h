@@ -25,6 +25,9 @@
  * sinks that receive output. */
 void con_init(unsigned sinks);
 void con_set_sinks(unsigned sinks);
+/* Sinks that exist on this machine: later selections are masked with it
+ * (no VGA text screen after UEFI firmware, which leaves a graphics mode). */
+void con_limit(unsigned sinks);
 unsigned con_sinks(void);
 
 void con_putc(char c);

@@ -29,6 +29,8 @@ struct hv_image_header {
 
 /* Hand-off registers at the entry (docs/handoff.md). */
 #define HV_ENTRY_MAGIC 0x2BADB002u /* RDI; RSI = Multiboot info, RDX = region base, RCX = region size */
+/* R8 = the ACPI RSDP or 0; R9 = boot flags: */
+#define HV_BOOT_UEFI (1u << 0)     /* booted through UEFI firmware: no BIOS services */
 
 /* The region's size and placement: lib/region.h. */
 #define HV_REGION_ALIGN (2u << 20)

@@ -13,13 +13,38 @@ static u64 identity_pages(u64 top)
 	return 1 + ((gib + 511) >> 9) + gib;
 }
 
-u64 region_tables_bytes(const struct mem_range *map, int nmap, unsigned nfiles)
+/* The end of the address space the tables map: the top of RAM, at least
+ * 4 GiB (the guests see the PCI hole and the firmware below it). */
+static u64 map_top(const struct mem_range *map, int nmap)
 {
 	u64 top = GiB(4);
 
 	for (int i = 0; i < nmap; i++)
 		if (map[i].type == E820_RAM && map[i].base + map[i].len > top)
 			top = map[i].base + map[i].len;
+	return top;
+}
+
+u64 region_iommu_bytes(enum region_iommu iommu, const struct mem_range *map, int nmap)
+{
+	u64 top = map_top(map, nmap), pages = identity_pages(top) + 2 * (u64)nmap + 3 + 8;
+
+	switch (iommu) {
+	case REGION_IOMMU_VTD:
+		return PAGE * pages;
+	case REGION_IOMMU_VTD_4K:
+		return PAGE * (pages + (ALIGN_UP(top, MiB(2)) >> 21));
+	case REGION_IOMMU_AMDVI:
+		return REGION_AMDVI_DEVTAB + PAGE * pages;
+	default:
+		return 0;
+	}
+}
+
+u64 region_tables_bytes(const struct mem_range *map, int nmap, unsigned nfiles)
+{
+	u64 top = map_top(map, nmap);
+
 	/* Keel's own tables: the identity map and the PDPT and page directory
 	 * that map its image at HV_VIRT_BASE. The guests' tables: the same
 	 * shape, plus a 4 KiB table wherever a boundary falls inside a 2 MiB
@@ -39,10 +64,11 @@ int region_place(struct region_plan *p, const struct mem_range *map, int nmap)
 	p->image = ALIGN_UP(p->image_mem, PAGE);
 	p->bootinfo = HV_BOOTINFO_SIZE;
 	p->tables = region_tables_bytes(map, nmap, p->nfiles);
+	p->iommu_tables = region_iommu_bytes(p->iommu, map, nmap);
 	p->percpu = HV_PERCPU_SIZE * cpus;
 	p->margin = HV_REGION_MARGIN;
-	p->size = ALIGN_UP(p->image + p->bootinfo + p->tables + p->percpu + p->margin + p->files,
-			   HV_REGION_ALIGN);
+	p->size = ALIGN_UP(p->image + p->bootinfo + p->tables + p->iommu_tables + p->percpu +
+			   p->margin + p->files, HV_REGION_ALIGN);
 	if (memmap_find_top(map, nmap, p->size, HV_REGION_ALIGN, HV_REGION_FLOOR, GiB(4),
 			    &p->base))
 		return -1;

@@ -11,8 +11,9 @@
  * NX stays clear: guest code may run from anywhere it mapped. */
 #include "npt.h"
 
-static u64 npt_table_entry(hpa_t next_table)
+static u64 npt_table_entry(hpa_t next_table, int level)
 {
+	(void)level;
 	return (next_table & NPT_PTE_ADDR_MASK) | NPT_PTE_P | NPT_PTE_RW |
 	       NPT_PTE_US;
 }
@@ -54,5 +55,6 @@ const struct pt_format npt_format = {
 	.is_leaf = npt_is_leaf,
 	.addr_mask = NPT_PTE_ADDR_MASK,
 	.write_bit = NPT_PTE_RW,
+	.large_2m = true,
 	.large_1g = false,
 };

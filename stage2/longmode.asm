@@ -78,6 +78,8 @@ BITS 64
 	mov rdx, [rsi + LM_ARG2]
 	mov rcx, [rsi + LM_ARG3]
 	mov rsi, [rsi + LM_ARG1]
+	xor r8d, r8d			; no RSDP from the firmware: Keel scans for it
+	xor r9d, r9d			; boot flags: legacy BIOS (docs/handoff.md)
 	mov esp, esp			; clear the upper half of RSP
 	and rsp, -16
 	call rax

@@ -1,33 +1,15 @@
 /* The boot menu, on the VGA screen and COM1 at once: arrows and Enter on
  * the keyboard, a digit on the serial line (or the keyboard), and the
- * configured timeout after which the default entry starts. */
+ * configured timeout after which the default entry starts. The state and
+ * layout are lib/menu.c's, shared with the EFI loader. */
 #include "stage2.h"
 #include "bios.h"
 #include "../lib/console.h"
-#include "../lib/format.h"
+#include "../lib/menu.h"
 
 #define SCAN_UP 0x48
 #define SCAN_DOWN 0x50
 #define TICKS_PER_SEC 18 /* the BIOS timer runs at 18.2 Hz */
-
-static void menu_draw(const struct config *cfg, int sel, int remaining)
-{
-	char line[VGA_COLS + 1];
-
-	vga_put_at(1, 2, VGA_ATTR_NORMAL, "Keel - choose what to start");
-	for (int i = 0; i < cfg->nentries && i < VGA_ROWS - 6; i++) {
-		u8 attr = i == sel ? VGA_ATTR_HILITE : VGA_ATTR_NORMAL;
-
-		fmt_snprintf(line, sizeof(line), " %d. %-60s ", i + 1, cfg->entries[i].title);
-		vga_put_at(3 + i, 2, attr, line);
-	}
-	if (remaining >= 0)
-		fmt_snprintf(line, sizeof(line), "Entry %d starts in %d s.      ",
-			     cfg->default_entry, remaining);
-	else
-		fmt_snprintf(line, sizeof(line), "Up/Down to choose, Enter to start.");
-	vga_put_at(VGA_ROWS - 2, 2, VGA_ATTR_NORMAL, line);
-}
 
 static void menu_list_serial(const struct config *cfg)
 {
@@ -42,53 +24,46 @@ static void menu_list_serial(const struct config *cfg)
 	con_set_sinks(sinks);
 }
 
-/* A digit 1..9 that names an entry, as an index, or -1. */
-static int digit_entry(const struct config *cfg, int c)
+/* An INT 16h key (scan code << 8 | character) as a menu key. */
+static int menu_key_of(int key)
 {
-	if (c >= '1' && c <= '9' && c - '1' < cfg->nentries)
-		return c - '1';
-	return -1;
+	if ((key >> 8) == SCAN_UP)
+		return MENU_KEY_UP;
+	if ((key >> 8) == SCAN_DOWN)
+		return MENU_KEY_DOWN;
+	if ((key & 0xFF) == '\r')
+		return MENU_KEY_ENTER;
+	return key & 0xFF;
 }
 
 int menu_choose(const struct config *cfg)
 {
-	int sel = cfg->default_entry - 1;
-	int remaining = cfg->timeout;
-	u32 start = bios_ticks(), last = start;
-	int choice = -1;
+	struct menu m;
+	u32 last = bios_ticks();
 
-	if (cfg->timeout == 0)
-		return sel;
+	menu_start(&m, cfg);
+	if (m.choice >= 0)
+		return m.choice;
 
 	vga_clear();
 	menu_list_serial(cfg);
-	menu_draw(cfg, sel, remaining);
-	while (choice < 0) {
-		int c = serial_getc(), key;
+	menu_draw(&m, VGA_ROWS, vga_put_at);
+	while (m.choice < 0) {
+		int key;
 
-		if (digit_entry(cfg, c) >= 0)
-			choice = digit_entry(cfg, c);
+		menu_serial_char(&m, serial_getc());
 		key = bios_getkey();
 		if (key >= 0) {
-			remaining = -1; /* any key stops the countdown */
-			if ((key >> 8) == SCAN_UP && sel > 0)
-				sel--;
-			else if ((key >> 8) == SCAN_DOWN && sel < cfg->nentries - 1)
-				sel++;
-			else if ((key & 0xFF) == '\r')
-				choice = sel;
-			else if (digit_entry(cfg, key & 0xFF) >= 0)
-				choice = digit_entry(cfg, key & 0xFF);
-			menu_draw(cfg, sel, remaining);
+			menu_key(&m, menu_key_of(key));
+			menu_draw(&m, VGA_ROWS, vga_put_at);
 		}
-		if (remaining >= 0 && bios_ticks() - last >= TICKS_PER_SEC) {
+		if (m.remaining >= 0 && bios_ticks() - last >= TICKS_PER_SEC) {
 			last = bios_ticks();
-			if (--remaining <= 0)
-				choice = sel;
-			menu_draw(cfg, sel, remaining);
+			menu_second(&m);
+			menu_draw(&m, VGA_ROWS, vga_put_at);
 		}
 		s2_wait_interrupt();
 	}
 	vga_clear();
-	return choice;
+	return m.choice;
 }

@@ -3,7 +3,9 @@
  * operations hv/ drives guests through (struct hv_backend). AMD APM vol. 2,
  * chapter 15. */
 #include "../hv/hv.h"
+#include "../hv/msr.h"
 #include "../hv/bootinfo.h"
+#include "../hv/cpuid.h"
 #include "../hv/gpmap.h"
 #include "../hv/guest.h"
 #include "../hv/ptbuild.h"
@@ -20,11 +22,6 @@
 #define IOPM_PAGES 3  /* 12 KiB: one bit per port, plus one page (15.10.1) */
 #define MSRPM_PAGES 2 /* 8 KiB: two bits per MSR in three ranges (15.11) */
 
-/* MSRs Keel must see: EFER (to hide SVME), the SVM control MSRs, and the
- * APIC base (which may not move over Keel's region). */
-static const u32 intercepted_msrs[] = { MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA, MSR_IA32_APIC_BASE,
-					 MSR_X2APIC_ICR, MSR_X2APIC_LVT_CMCI, MSR_X2APIC_LVT_PERF,
-					 MSR_X2APIC_LVT_LINT0, MSR_X2APIC_LVT_LINT1 };
 
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -82,9 +79,12 @@ static int svm_park(hpa_t page)
 }
 
 /* MSRPM: MSRs 0-1FFFh at byte 0, C0000000h-C0001FFFh at 800h,
- * C0010000h-C0011FFFh at 1000h; read bit then write bit (15.11). */
-static void msrpm_intercept(u8 *msrpm, u32 msr)
+ * C0010000h-C0011FFFh at 1000h; read bit then write bit (15.11). MSRs
+ * outside the three ranges always exit. Called for each MSR the policy
+ * table intercepts (hv/msr.h). */
+static void msrpm_intercept(void *map, u32 msr, bool read, bool write)
 {
+	u8 *msrpm = map;
 	u32 base;
 
 	if (msr < 0x2000)
@@ -95,8 +95,10 @@ static void msrpm_intercept(u8 *msrpm, u32 msr)
 		base = 0x1000 * 8, msr -= 0xC0010000u;
 	else
 		return;
-	bitmap_set(msrpm, base + msr * 2);
-	bitmap_set(msrpm, base + msr * 2 + 1);
+	if (read)
+		bitmap_set(msrpm, base + msr * 2);
+	if (write)
+		bitmap_set(msrpm, base + msr * 2 + 1);
 }
 
 static int svm_vcpu_create(struct vcpu *v)
@@ -105,7 +107,7 @@ static int svm_vcpu_create(struct vcpu *v)
 	struct vmcb_control *c;
 	hpa_t iopm = pages_alloc(IOPM_PAGES, PAGE_SIZE);
 	hpa_t msrpm = pages_alloc(MSRPM_PAGES, PAGE_SIZE);
-	u16 ports[8];
+	u16 ports[12];
 	int nports;
 
 	s->vmcb_pa = page_alloc();
@@ -120,8 +122,7 @@ static int svm_vcpu_create(struct vcpu *v)
 	nports = hv_intercepted_ports(ports, ARRAY_SIZE(ports));
 	for (int i = 0; i < nports; i++)
 		bitmap_set(s->iopm, ports[i]);
-	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_msrs); i++)
-		msrpm_intercept(s->msrpm, intercepted_msrs[i]);
+	msr_intercepts(MSR_VENDOR_AMD, msrpm_intercept, s->msrpm);
 
 	c = &s->vmcb->control;
 	/* Physical interrupts are not intercepted and V_INTR_MASKING stays
@@ -136,10 +137,17 @@ static int svm_vcpu_create(struct vcpu *v)
 	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
 			     SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 			     SVM_INTERCEPT_SKINIT;
+	/* RDTSCP, RDPID, INVPCID, XSAVES and the user-wait instructions are
+	 * not intercepted: they work in the guest as on the bare CPU. */
+	cpuid_controls = CPUID_CTL_RDTSCP | CPUID_CTL_INVPCID | CPUID_CTL_XSAVES |
+			 CPUID_CTL_USER_WAIT;
 	/* 15.5: VMRUN, VMLOAD and VMSAVE check rAX (and the SVM instructions
 	 * CPL) before their intercept and raise #GP, where a CPU without
-	 * SVM raises #UD: hv/gp.c tells the two apart (docs/performance.md). */
-	c->intercept_exceptions = 1u << X86_EXC_GP;
+	 * SVM raises #UD: hv/gp.c tells the two apart (docs/performance.md).
+	 * Machine checks in the guest exit too, so that Keel logs them before
+	 * handing them back (hv/mce.c; APM 15.12: the host must take an
+	 * intercepted #MC itself). */
+	c->intercept_exceptions = (1u << X86_EXC_GP) | (1u << X86_EXC_MC);
 	c->iopm_base_pa = iopm;
 	c->msrpm_base_pa = msrpm;
 	c->guest_asid = SVM_ASID_GUEST;
@@ -223,6 +231,7 @@ static void svm_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	if (st->mode != CFG_MODE_REAL)
 		set_seg(&g->idtr, 0, 0, 0xFFFF, 0);
 
+	v->watchdog = 0;	/* no preemption timer under AMD-V (docs/security.md) */
 	c->eventinj = 0;
 	c->interrupt_shadow = 0;
 	/* A new guest must not see translations cached for the last one. */
@@ -230,6 +239,8 @@ static void svm_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	to_svm(v)->checked = false;
 	v->halted = false;
 }
+
+static void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 
 static int svm_run(struct vcpu *v, struct vmexit *e)
 {
@@ -247,6 +258,11 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 		log_line("vmcb check failed before VMRUN: %s", rule);
 		return -1;
 	}
+	/* An SMI taken in the guest returns through RSM with the EFER its
+	 * handler left in SMRAM: SeaBIOS on q35 switches modes that way
+	 * (call32 through SMM) and clears SVME, which VMRUN requires
+	 * (docs/emulators.md). */
+	s->vmcb->save.efer |= EFER_SVME;
 	svm_vmrun(&v->gprs, s->vmcb_pa, s->host_vmcb_pa);
 	s->vmcb->control.tlb_control = 0;
 	svm_decode_exit(s->vmcb, has_nrips, e);
@@ -255,12 +271,21 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 	return e->kind == VMEXIT_INVALID ? -1 : 0;
 }
 
+/* Keel completed an intercepted instruction, which never ran (APM
+ * 15.7): with RFLAGS.TF set the guest must still get the single-step #DB
+ * after it (APM 13.1.1.6; not with DEBUGCTL.BTF, which steps branches
+ * only). DR6 and DR7 themselves are in the VMCB, saved and loaded on
+ * every #VMEXIT and VMRUN. */
 static void svm_advance_rip(struct vcpu *v, const struct vmexit *e)
 {
 	struct vmcb *vmcb = to_svm(v)->vmcb;
 
 	vmcb->save.rip = e->next_rip ? e->next_rip : vmcb->save.rip + e->insn_len;
 	vmcb->control.interrupt_shadow = 0;
+	if ((vmcb->save.rflags & X86_RFLAGS_TF) && !(rdmsr(MSR_IA32_DEBUGCTL) & DEBUGCTL_BTF)) {
+		vmcb->save.dr6 |= DR6_BS;
+		svm_inject_exception(v, X86_EXC_DB, false, 0);
+	}
 }
 
 static u64 svm_get_reg(struct vcpu *v, enum vcpu_reg r)
@@ -310,6 +335,12 @@ static void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 
 	if (has_error)
 		ev |= SVM_EVTINJ_EV | (u64)error << 32;
 	to_svm(v)->vmcb->control.eventinj = ev;
+}
+
+static void svm_debug_trap(struct vcpu *v, u64 dr6)
+{
+	to_svm(v)->vmcb->save.dr6 |= dr6;
+	svm_inject_exception(v, X86_EXC_DB, false, 0);
 }
 
 static void svm_inject_interrupt(struct vcpu *v, u8 vector)
@@ -391,6 +422,7 @@ const struct hv_backend svm_backend = {
 	.inject_interrupt = svm_inject_interrupt,
 	.wait_for_interrupt = svm_wait_for_interrupt,
 	.interrupts_enabled = svm_interrupts_enabled,
+	.debug_trap = svm_debug_trap,
 	.dump = svm_dump,
 	.hypercall_insn = { 0x0F, 0x01, 0xD9 }, /* VMMCALL */
 };

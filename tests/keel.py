@@ -43,6 +43,49 @@ BOCHS_VGABIOS = Path("/usr/share/vgabios/vgabios.bin")
 
 POLL = 0.05                     # seconds between looks at the log file
 
+# UEFI firmware for run_qemu(firmware="ovmf"): Debian's ovmf package. The
+# code is read-only; each run gets its own copy of the variable store.
+OVMF_DIR = Path("/usr/share/OVMF")
+OVMF_PAIRS = [("OVMF_CODE_4M.fd", "OVMF_VARS_4M.fd"), ("OVMF_CODE.fd", "OVMF_VARS.fd")]
+
+
+def ovmf_files():
+    """(code, vars) of Debian's OVMF, or None when it is not installed."""
+    for code, nvram in OVMF_PAIRS:
+        if (OVMF_DIR / code).exists() and (OVMF_DIR / nvram).exists():
+            return OVMF_DIR / code, OVMF_DIR / nvram
+    return None
+
+
+def firmware_args(firmware, work):
+    """QEMU options for FIRMWARE: [] for SeaBIOS (QEMU's default), the
+    OVMF flash pair for "ovmf" (skips the test when OVMF is missing)."""
+    if firmware in (None, "seabios"):
+        return []
+    if firmware != "ovmf":
+        raise ValueError(f"unknown firmware {firmware!r}")
+    files = ovmf_files()
+    if files is None:
+        import pytest
+        pytest.skip(f"OVMF is not installed in {OVMF_DIR} (apt-get install ovmf, or make deps)")
+    code, nvram = files
+    shutil.copyfile(nvram, work / "ovmf_vars.fd")
+    return ["-drive", f"if=pflash,format=raw,readonly=on,file={code}",
+            "-drive", f"if=pflash,format=raw,file={work / 'ovmf_vars.fd'}"]
+
+
+# How the disk is attached: IDE (the default) or as a USB stick, the only
+# disk, on an xHCI or EHCI controller.
+DISK_CONTROLLERS = {"usb-xhci": "qemu-xhci", "usb-ehci": "usb-ehci"}
+
+
+def disk_args(image, disk):
+    if disk == "ide":
+        return ["-drive", f"file={image},format=raw,if=ide"]
+    return ["-device", f"{DISK_CONTROLLERS[disk]},id=hc",
+            "-device", "usb-storage,bus=hc.0,drive=u,bootindex=1",
+            "-drive", f"if=none,id=u,file={image},format=raw"]
+
 
 # ---- disk images ---------------------------------------------------------
 
@@ -345,8 +388,12 @@ def _workdir(image, emulator):
 
 def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
              input_after=MENU_PROMPT, stop_at=None, extra=(), debug_exit=True,
-             stop_at_serial=None):
+             stop_at_serial=None, firmware="seabios", disk="ide"):
     """Boots IMAGE under QEMU (TCG) and returns a Result.
+
+    FIRMWARE is "seabios" (QEMU's BIOS: the MBR and stage 2) or "ovmf"
+    (UEFI: \\EFI\\BOOT\\BOOTX64.EFI); DISK is "ide", "usb-xhci" or
+    "usb-ehci".
 
     The run ends when Keel powers off (isa-debug-exit), on a reset or
     triple fault (-no-reboot), when a log line contains STOP_AT (the test
@@ -371,12 +418,13 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
         sock = sock_dir / "com1"
         serial = ["-chardev", f"socket,id=com1,path={sock},server=on,wait=off,logfile={ser}",
                   "-serial", "chardev:com1"]
-    cmd = [QEMU, "-cpu", cpu, "-m", str(mem),
-           "-drive", f"file={image},format=raw,if=ide",
+    cmd = [QEMU, "-cpu", cpu, "-m", str(mem), *firmware_args(firmware, work),
+           *disk_args(image, disk),
            "-debugcon", f"file:{log}", *serial,
            *(["-device", "isa-debug-exit,iobase=0xf4,iosize=4"] if debug_exit else []),
            "-display", "none", "-no-reboot", "-nic", "none", *extra]
-    result = Result("qemu", cmd, work)
+    result = Result("qemu" if firmware in (None, "seabios") else f"qemu ({firmware})",
+                    cmd, work)
     conn = []
 
     def send(data):
@@ -418,9 +466,27 @@ def bochs_missing():
     return None
 
 
-def run_bochs(image, cpu_model="corei7_skylake_x", timeout=60, megs=512, stop_at=None):
+# Bochs 2.7 maps a BIOS ROM of at most 2 MiB: only the 2 MiB OVMF build
+# fits, below 4 GiB, without a flash variable store (OVMF then keeps its
+# variables in RAM).
+OVMF_BOCHS = OVMF_DIR / "OVMF_CODE.fd"
+
+
+def bochs_rom(firmware):
+    """The bochsrc romimage line for FIRMWARE ("bochs" BIOS or "ovmf")."""
+    if firmware in (None, "bochs"):
+        return f"romimage: file={BOCHS_BIOS}"
+    if not OVMF_BOCHS.exists():
+        import pytest
+        pytest.skip(f"{OVMF_BOCHS} missing (apt-get install ovmf, or make deps)")
+    return f"romimage: file={OVMF_BOCHS}, address={(1 << 32) - OVMF_BOCHS.stat().st_size:#x}"
+
+
+def run_bochs(image, cpu_model="corei7_skylake_x", timeout=60, megs=512, stop_at=None,
+              firmware="bochs"):
     """Boots IMAGE under Bochs with CPU_MODEL (a VMX model such as
     corei7_skylake_x, or an AMD one such as zambezi) and returns a Result.
+    FIRMWARE is "bochs" (Bochs' BIOS) or "ovmf" (UEFI).
 
     The bochsrc comes from tests/bochsrc.in. Port 0xE9 goes to Bochs'
     stdout (port_e9_hack), which is captured as the log; Bochs exits when
@@ -436,6 +502,7 @@ def run_bochs(image, cpu_model="corei7_skylake_x", timeout=60, megs=512, stop_at
     out, ser, blog = work / "stdout.log", work / "com1.log", work / "bochs.log"
     rc_file, cont = work / "bochsrc", work / "continue.rc"
     text = (TESTS / "bochsrc.in").read_text()
+    text = text.replace("romimage: file=@BIOS@", bochs_rom(firmware))
     for key, val in {"MEGS": megs, "CPU": cpu_model, "IMAGE": image, "COM1": ser,
                      "LOG": blog, "BIOS": BOCHS_BIOS, "VGABIOS": BOCHS_VGABIOS}.items():
         text = text.replace(f"@{key}@", str(val))
@@ -446,7 +513,8 @@ def run_bochs(image, cpu_model="corei7_skylake_x", timeout=60, megs=512, stop_at
     if lock.exists():
         lock.unlink()
     cmd = [BOCHS, "-q", "-f", str(rc_file), "-rc", str(cont)]
-    result = Result(f"bochs ({cpu_model})", cmd, work)
+    result = Result(f"bochs ({cpu_model}{'' if firmware in (None, 'bochs') else ', ' + firmware})",
+                    cmd, work)
     t0 = time.monotonic()
     with open(out, "wb") as so, open(work / "bochs.stderr", "wb") as se:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=so, stderr=se,

@@ -30,6 +30,7 @@ KEYS = (
     "io_exit_host_instructions_vmx", "io_exit_host_instructions_svm",
     "cpuid_exit_tsc_cycles_tcg", "hypercall_exit_tsc_cycles_tcg", "io_exit_tsc_cycles_tcg",
     "linux_idle_cpu_percent_keel", "linux_idle_cpu_percent_bare",
+    "efi_loader_bytes", "first_guest_seconds_seabios", "first_guest_seconds_ovmf",
     # What Keel costs (tools/bench_cost.py).
     "linux_boot_ratio_virtio", "linux_boot_ratio_syslinux", "linux_boot_ratio_syslinux_virtio",
     "linux_workload_ratio", "keel_ram_bytes", "keel_start_seconds", "keel_start_keel_seconds",
@@ -38,6 +39,7 @@ KEYS = (
 
 # Measurable wherever build/disk.img, QEMU and Bochs are (make deps).
 ALWAYS = ("mbr_code_bytes", "stage2_bytes", "hv_image_bytes", "reserved_ram_bytes",
+          "efi_loader_bytes", "first_guest_seconds_seabios",
           "keel_ram_bytes",
           "cpuid_exit_host_instructions_vmx", "cpuid_exit_host_instructions_svm",
           "cpuid_exit_tsc_cycles_tcg")

@@ -57,7 +57,8 @@ def img(tmp_path, hello):
 
 
 def test_create_list_check_and_boot(tmp_path, img):
-    assert list_part1(img) == ["HELLO.BIN", "KEEL.BIN", "KEEL.CFG"]
+    # EFI/: build/disk.img's \EFI\BOOT (the UEFI loader), copied by --from.
+    assert list_part1(img) == ["EFI/", "HELLO.BIN", "KEEL.BIN", "KEEL.CFG"]
     assert read_part1_file(img, "KEEL.CFG").decode() == HELLO_CFG
     assert read_part1_file(img, "KEEL.BIN") == read_part1_file(DISK_IMG, "KEEL.BIN")
     with open(img, "rb") as f, open(DISK_IMG, "rb") as g:
@@ -181,8 +182,9 @@ def test_create_from_copies_the_loader_directories(tmp_path, img, hello):
     loader's \\EFI\\BOOT), not the base's guests or KEEL.CFG."""
     env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
     part = f"{img}@@{PART1_OFFSET}"
-    subprocess.run(["mmd", "-i", part, "::EFI", "::EFI/BOOT"], check=True, env=env)
-    subprocess.run(["mcopy", "-i", part, str(hello), "::EFI/BOOT/BOOTX64.EFI"], check=True, env=env)
+    # build/disk.img has \EFI\BOOT already: replace its loader with another file.
+    subprocess.run(["mcopy", "-o", "-i", part, str(hello), "::EFI/BOOT/BOOTX64.EFI"], check=True,
+                   env=env)
     out = tmp_path / "copy.img"
     ok(tool("create", out, "--from", img))
     assert list_part1(out) == ["EFI/", "KEEL.BIN"]      # mdir -b marks directories

@@ -80,7 +80,7 @@ BENCH_MEM = "512"
 QEMU_CPU = "max"
 BOCHS_MODELS = {"vmx": "corei7_skylake_x", "svm": "zambezi"}
 LOOPS = ("cpuid", "hypercall", "io")
-LOC_DIRS = ("boot", "stage2", "lib", "hv", "svm", "vmx", "npt", "ept", "guest", "tests", "tools")
+LOC_DIRS = ("boot", "stage2", "efi", "lib", "hv", "svm", "vmx", "npt", "ept", "guest", "tests", "tools")
 LOC_EXTS = {".c", ".h", ".asm", ".inc", ".S", ".py", ".sh", ".ld", ".in", ".mk"}
 
 # Goals from the issue: what Keel is measured against.
@@ -127,6 +127,7 @@ REQUIRED_KEYS = (
     "cpuid_exit_tsc_cycles_tcg", "hypercall_exit_tsc_cycles_tcg", "io_exit_tsc_cycles_tcg",
     "mbr_code_bytes", "stage2_bytes", "hv_image_bytes", "reserved_ram_bytes",
     "linux_idle_cpu_percent_keel", "linux_idle_cpu_percent_bare",
+    "efi_loader_bytes", "first_guest_seconds_seabios", "first_guest_seconds_ovmf",
     *bench_cost.KEYS,
 )
 
@@ -298,12 +299,14 @@ def _cpu_ticks(pid):
 
 
 def run_qemu(args, workdir, marker, timeout, after_marker="stop", idle_seconds=0.0,
-             settle=2.0, accel="tcg", grace=60.0, watch=(), cpu=None):
+             settle=2.0, accel="tcg", grace=60.0, stop_at_guest_start=False, watch=(),
+             cpu=None):
     """Runs qemu-system-x86_64 ARGS (plus the common options) until MARKER
     appears on COM1 and then, as AFTER_MARKER says: "stop" ends it, "exit"
     waits up to GRACE seconds for QEMU to end by itself (Keel's power-off
     after the guest stopped), "idle" waits SETTLE seconds and measures the
     process's CPU use over IDLE_SECONDS. TIMEOUT bounds the whole run.
+    STOP_AT_GUEST_START ends it at Keel's first `guest 1 ... start` line.
     The first arrival of each text in WATCH on COM1 is timed too
     (run.marks). CPU: the TCG CPU model (default QEMU_CPU)."""
     workdir = Path(workdir)
@@ -353,6 +356,8 @@ def run_qemu(args, workdir, marker, timeout, after_marker="stop", idle_seconds=0
                     seen_log = _read_new(log, seen_log)
                     if GUEST_START in seen_log:
                         run.guest_start_time = now - t0
+                if run.guest_start_time is not None and stop_at_guest_start:
+                    break
                 with lock:
                     seen = run.marker_time is not None
                 if seen and after_marker == "stop":
@@ -713,6 +718,7 @@ def measure(args):
     res["mbr_code_bytes"] = file_size("boot/mbr-code.bin", "mbr_code_bytes", notes)
     res["stage2_bytes"] = file_size("stage2.bin", "stage2_bytes", notes)
     res["hv_image_bytes"] = file_size("KEEL.BIN", "hv_image_bytes", notes)
+    res["efi_loader_bytes"] = file_size("BOOTX64.EFI", "efi_loader_bytes", notes)
     res["lines_of_code"] = lines_of_code()
     res["exit_reasons"] = EXIT_REASONS
 
@@ -790,6 +796,8 @@ def run_all(args, res, work, runs, iterations, idle_seconds, settle):
     details["exit_cost_tcg_iterations"] = iterations
     if res.get("reserved_ram_bytes") is None:
         notes["reserved_ram_bytes"] = "no `keel: region ... size=N MiB` line in Keel's log"
+
+    firmware_boot(res, work, runs)
 
     # KVM: only where Keel runs under it.
     kvm_ok, kvm_why = kvm_status(work, bench_img)
@@ -882,6 +890,45 @@ def run_all(args, res, work, runs, iterations, idle_seconds, settle):
                     notes[key] = "not available: " + (
                         i[f"{side}_unavailable"] or s["keel_unavailable"] or "not measured")
     bench_cost.keel_ram_fallback(res, bench_log)
+
+
+FIRMWARE_MEM = "512"
+
+
+def firmware_boot(res, work, runs):
+    """Power-on to the first guest instruction (Keel's `guest 1 ... start`
+    line, written right before the first VM entry) for the same image and
+    a flat guest, through SeaBIOS and the MBR and through OVMF and the EFI
+    loader: the two ways in side by side."""
+    notes, details = res["notes"], res["details"]
+    # `after restart`: the entry runs again and again, so QEMU is still
+    # running when the line is read; the run ends at the line.
+    img = keel_image(work, "firmware-img", 'timeout 0\nentry "Hello"\n'
+                     "  guest flat file=HELLO.BIN load=0x10000 mode=real\n  after restart\n", {})
+    details["first_guest"] = {}
+    for fw in ("seabios", "ovmf"):
+        key = f"first_guest_seconds_{fw}"
+        times = []
+        if fw == "ovmf" and keel.ovmf_files() is None:
+            notes[key] = f"not available: OVMF is not installed in {keel.OVMF_DIR} " \
+                         "(apt-get install ovmf)"
+        for i in range(runs if key not in notes else 0):
+            say(f"power-on to the first guest, {fw}, run {i + 1}/{runs}")
+            d = work / f"first-guest-{fw}-{i}"
+            d.mkdir(parents=True, exist_ok=True)
+            fw_args = keel.firmware_args(fw, d)
+            r = run_qemu(["-m", FIRMWARE_MEM, *fw_args,
+                          "-drive", f"file={img},format=raw,if=ide,snapshot=on"],
+                         d, "\x00never", 120, stop_at_guest_start=True)
+            if r.guest_start_time is None:
+                notes[key] = f"not available: no `guest 1 ... start` line under {fw} " \
+                             f"(status {r.status}, timed out: {r.timed_out}; files in {d})"
+                break
+            times.append(r.guest_start_time)
+        s = summary(times)
+        details["first_guest"][fw] = {"seconds": times, "summary": s}
+        if s and key not in notes:
+            res[key] = round(s["median"], 2)
 
 
 def linux_image(work, name, kernel, initrd, cmdline):
@@ -1099,6 +1146,16 @@ def table(res):
 
     bench_cost.table(sys.modules[__name__], res, row, out, na)
 
+    out.append("Power-on to the first guest instruction (a flat guest; Keel's `guest 1 ... start` "
+               "line)")
+    row("", "legacy BIOS: SeaBIOS, MBR, stage 2", "UEFI: OVMF, BOOTX64.EFI")
+    cols = []
+    for fw in ("seabios", "ovmf"):
+        s = details.get("first_guest", {}).get(fw, {}).get("summary")
+        cols.append(fmt_sum(s) if s else na(f"first_guest_seconds_{fw}"))
+    row("QEMU TCG, -m " + FIRMWARE_MEM, *cols)
+    out.append("")
+
     out.append("Exits per boot, by reason (Keel's `keel: exits` line after the guest stops)")
     for guest, title, goal in (("linux", "Linux", GOAL_LINUX_EXITS), ("freedos", "FreeDOS", None)):
         key = f"{guest}_boot_exits"
@@ -1165,6 +1222,7 @@ def table(res):
     row("stage 2 (build/stage2.bin)", fmt_size(res, "stage2_bytes"),
         f"of {sectors * 512:,} ({sectors} sectors)" if sectors else "")
     row("hypervisor image (build/KEEL.BIN)", fmt_size(res, "hv_image_bytes"))
+    row("EFI loader (build/BOOTX64.EFI)", fmt_size(res, "efi_loader_bytes"))
     rr = res.get("reserved_ram_bytes")
     row("RAM reserved for Keel (its region)",
         f"{rr >> 20} MiB ({rr:,} bytes)" if rr else na("reserved_ram_bytes"))

@@ -29,6 +29,7 @@ sources() {
 	memmap) echo lib/memmap.c hv/gpmap.c ;;
 	bzimage) echo guest/bzimage.c lib/memmap.c lib/format.c ;;
 	apic) echo hv/insn.c hv/gva.c hv/ipi.c ;;
+	acpi_iommu) echo iommu/acpi_iommu.c iommu/dmamap.c hv/gpmap.c lib/memmap.c ;;
 	*) echo "fuzz.sh: no source list for harness '$1'" >&2; exit 2 ;;
 	esac
 }
@@ -56,7 +57,7 @@ build() {
 		deps="$src tests/fuzz/fuzz_util.h $(sources "$h")"
 		stale=0
 		[ -x "$bin" ] || stale=1
-		for d in $deps lib/*.h stage2/*.h hv/*.h guest/*.h; do
+		for d in $deps lib/*.h stage2/*.h hv/*.h iommu/*.h guest/*.h; do
 			[ "$d" -nt "$bin" ] && stale=1
 		done
 		if [ $stale = 1 ]; then

@@ -10,7 +10,8 @@
 #
 # /init mounts /proc, /sys and devtmpfs, prints KEEL-LINUX-MARKER on the
 # console and then, with keeltest=1 (or keeltest=reboot) on the kernel
-# command line, prints what tests/test_linux.py checks and powers off (or
+# command line, prints what tests/test_linux.py checks (and, with
+# keeldisk=DEV, a checksum of DEV's first MiB) and powers off (or
 # reboots); without it, it hands over to busybox init (/etc/inittab), which
 # keeps a shell on the console and carries out `poweroff` and `reboot`
 # (a shell as PID 1 would ignore the signals those send).
@@ -59,10 +60,12 @@ echo "KEEL-UPTIME: $(cut -d' ' -f1 /proc/uptime)"
 
 keeltest=
 keelwork=
+keeldisk=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	keeltest=*) keeltest=${arg#keeltest=} ;;
 	keelwork=*) keelwork=${arg#keelwork=} ;;
+	keeldisk=*) keeldisk=${arg#keeldisk=} ;;
 	esac
 done
 
@@ -106,6 +109,15 @@ if [ -n "$keeltest" ]; then
 	echo "KEEL-E820-BEGIN"
 	dmesg | grep -i 'e820'
 	echo "KEEL-E820-END"
+	echo "KEEL-ACPI-TABLES: $(ls /sys/firmware/acpi/tables | tr '\n' ' ')"
+	# keeldisk=DEV: the MD5 of DEV's first MiB, read with the disk
+	# driver's own DMA (tests/test_iommu.py); the driver probes it
+	# in the background, so wait for its node.
+	if [ -n "$keeldisk" ]; then
+		i=0
+		while [ ! -b "/dev/$keeldisk" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		echo "KEEL-DISK: $keeldisk $(dd if="/dev/$keeldisk" bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
+	fi
 	# The console drains what was written here through the UART's
 	# interrupts, while the kernel's own shutdown lines go out at once:
 	# let it drain, or they land in the middle of these lines.

@@ -2,6 +2,7 @@
  * vol. 3C appendix A. */
 #include "controls.h"
 #include "vmcs.h"
+#include "../hv/cpuid.h"
 
 int vmx_adjust_controls(u64 cap_msr, u32 want, u32 optional, u32 *out, u32 *missing)
 {
@@ -47,4 +48,19 @@ u32 vmx_ctl_msr(u64 basic, u32 plain_msr)
 		/* The secondary and tertiary controls have no TRUE_ MSR. */
 		return plain_msr;
 	}
+}
+
+u32 vmx_cpuid_controls(u32 proc2)
+{
+	u32 ctls = 0;
+
+	if (proc2 & PROC_BASED2_ENABLE_RDTSCP)
+		ctls |= CPUID_CTL_RDTSCP;
+	if (proc2 & PROC_BASED2_ENABLE_INVPCID)
+		ctls |= CPUID_CTL_INVPCID;
+	if (proc2 & PROC_BASED2_ENABLE_XSAVES)
+		ctls |= CPUID_CTL_XSAVES;
+	if (proc2 & PROC_BASED2_ENABLE_USER_WAIT_PAUSE)
+		ctls |= CPUID_CTL_USER_WAIT;
+	return ctls;
 }

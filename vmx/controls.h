@@ -41,4 +41,8 @@ bool vmx_basic_true_ctls(u64 basic);
  * IA32_VMX_BASIC bit 55 is set; any other MSR index is returned as is. */
 u32 vmx_ctl_msr(u64 basic, u32 plain_msr);
 
+/* The CPUID_CTL_* (hv/cpuid.h) that these secondary processor-based
+ * controls provide: the features that are #UD without them. */
+u32 vmx_cpuid_controls(u32 proc2);
+
 #endif

@@ -59,6 +59,14 @@ void vmx_decode_exit(const struct vmx_exit_info *x, struct vmexit *e)
 	e->info2 = x->guest_linear;
 	e->insn_len = (u8)x->insn_len;
 	if (x->reason & VMX_EXIT_REASON_ENTRY_FAILURE) {
+		/* A machine check during VM entry (SDM 27.8): not delivered;
+		 * Keel handles it like one the guest took (hv/mce.c), and the
+		 * next entry tries again. */
+		if (basic == VMX_EXIT_MCE_DURING_ENTRY) {
+			e->kind = VMEXIT_EXCEPTION;
+			e->exc.vector = 18;
+			return;
+		}
 		e->kind = VMEXIT_INVALID;
 		return;
 	}

@@ -4,9 +4,11 @@
  * through. Intel SDM vol. 3C chapters 24-31. The mirror of svm/svm.c. */
 #include "../ept/ept.h"
 #include "../hv/bootinfo.h"
+#include "../hv/cpuid.h"
 #include "../hv/gpmap.h"
 #include "../hv/guest.h"
 #include "../hv/hv.h"
+#include "../hv/msr.h"
 #include "../hv/ptbuild.h"
 #include "../hv/vcpu.h"
 #include "../hv/x86.h"
@@ -22,21 +24,7 @@
 #define MSR_GS_BASE 0xC0000101
 #define VMX_BASIC_REVISION(b) ((u32)((b) & VMX_BASIC_REVISION_MASK))
 #define VMX_VPID_GUEST 1
-/* The watchdog period in TSC ticks (hv/exit.c handle_preempt): long enough
- * for any real stretch with interrupts off (a kernel decompressing itself
- * under Bochs), short enough to end a stuck guest in about a second on
- * hardware. */
-#define WATCHDOG_TSC_TICKS (1ull << 29)
-#define VMX_MISC_PREEMPT_RATE(m) ((u32)(m) & 0x1F)
 
-/* MSRs Keel must see: the VMX feature control (reads as locked with VMX
- * off), the APIC base; the capability MSRs are added in vcpu_create. The
- * ports come from hv_intercepted_ports(), as for SVM. */
-static const u32 intercepted_msrs[] = { MSR_IA32_FEATURE_CONTROL, MSR_IA32_APIC_BASE,
-					 MSR_X2APIC_ICR, MSR_X2APIC_LVT_CMCI, MSR_X2APIC_LVT_PERF,
-					 MSR_X2APIC_LVT_LINT0, MSR_X2APIC_LVT_LINT1 };
-#define VMX_CAP_MSR_FIRST MSR_IA32_VMX_BASIC
-#define VMX_CAP_MSR_LAST MSR_IA32_VMX_VMFUNC
 
 struct vmx_vcpu {
 	hpa_t vmcs_pa;
@@ -55,7 +43,8 @@ void vmx_exit_point(void);
 /* Set once by vmx_init() on the bootstrap CPU. */
 static u64 vmx_basic, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, ept_vpid_cap;
 static bool use_vpid;
-static u32 preempt_value;	/* 0: the CPU has no VMX-preemption timer */
+static bool has_preempt_timer;	/* the pin-based control may be 1 */
+static u32 pin_ctls;		/* without the preemption timer (per guest) */
 static struct vmx_vcpu vmx_vcpu0;
 
 static struct vmx_vcpu *to_vmx(struct vcpu *v)
@@ -186,13 +175,19 @@ static u32 control(const char *name, u32 msr, u32 want, u32 optional)
 }
 
 /* MSR bitmap: read-low at 0, read-high at 1024, write-low at 2048,
- * write-high at 3072 (SDM 25.6.9). */
-static void msr_intercept(u8 *bm, u32 msr)
+ * write-high at 3072 (SDM 25.6.9); MSRs outside both ranges always exit.
+ * Called for each MSR the policy table intercepts (hv/msr.h). */
+static void msr_intercept(void *bitmap, u32 msr, bool read, bool write)
 {
+	u8 *bm = bitmap;
 	u32 bit = msr & 0x1FFF, high = msr >= 0xC0000000u ? 1024 : 0;
 
-	bitmap_set(bm, (high + 0) * 8 + bit);
-	bitmap_set(bm, (high + 2048) * 8 + bit);
+	if (msr >= 0x2000 && msr - 0xC0000000u >= 0x2000)
+		return;
+	if (read)
+		bitmap_set(bm, (high + 0) * 8 + bit);
+	if (write)
+		bitmap_set(bm, (high + 2048) * 8 + bit);
 }
 
 static void setup_host_state(void)
@@ -238,9 +233,9 @@ static int vmx_vcpu_create(struct vcpu *v)
 	hpa_t io = pages_alloc(2, PAGE_SIZE), msr = page_alloc();
 	u32 proc2_want = PROC_BASED2_ENABLE_EPT | PROC_BASED2_UNRESTRICTED_GUEST;
 	u32 proc2_opt = PROC_BASED2_ENABLE_RDTSCP | PROC_BASED2_ENABLE_INVPCID |
-			PROC_BASED2_ENABLE_XSAVES;
+			PROC_BASED2_ENABLE_XSAVES | PROC_BASED2_ENABLE_USER_WAIT_PAUSE;
 	u32 pin, proc, proc2, exit;
-	u16 ports[8];
+	u16 ports[12];
 	int nports;
 
 	x->vmcs_pa = page_alloc();
@@ -253,10 +248,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	nports = hv_intercepted_ports(ports, ARRAY_SIZE(ports));
 	for (int i = 0; i < nports; i++)
 		bitmap_set(x->io_bitmap, ports[i]);
-	for (unsigned i = 0; i < ARRAY_SIZE(intercepted_msrs); i++)
-		msr_intercept(x->msr_bitmap, intercepted_msrs[i]);
-	for (u32 m = VMX_CAP_MSR_FIRST; m <= VMX_CAP_MSR_LAST; m++)
-		msr_intercept(x->msr_bitmap, m);
+	msr_intercepts(MSR_VENDOR_INTEL, msr_intercept, x->msr_bitmap);
 
 	*(u32 *)phys_to_virt(x->vmcs_pa) = VMX_BASIC_REVISION(vmx_basic);
 	if (vmx_insn_pa("VMCLEAR", x->vmcs_pa, 1) || vmx_insn_pa("VMPTRLD", x->vmcs_pa, 2))
@@ -264,11 +256,12 @@ static int vmx_vcpu_create(struct vcpu *v)
 
 	/* External interrupts and NMIs are not intercepted: the guest owns the
 	 * PIC and APIC. HLT exits (to catch HLT with interrupts off). */
-	pin = control("pin-based", MSR_IA32_VMX_PINBASED_CTLS, 0, PIN_BASED_PREEMPTION_TIMER);
-	/* The timer counts down once every 2^rate TSC ticks (SDM 26.5.1). */
-	if (pin & PIN_BASED_PREEMPTION_TIMER)
-		preempt_value = (u32)(WATCHDOG_TSC_TICKS >>
-				      VMX_MISC_PREEMPT_RATE(rdmsr(MSR_IA32_VMX_MISC)));
+	pin = control("pin-based", MSR_IA32_VMX_PINBASED_CTLS, 0, 0);
+	/* The VMX-preemption timer is the watchdog a guest line may ask for
+	 * (watchdog=, vmx_vcpu_reset()); no guest runs with it otherwise. */
+	has_preempt_timer = vmx_ctl_allowed1(rdmsr(vmx_ctl_msr(vmx_basic, MSR_IA32_VMX_PINBASED_CTLS)),
+					     PIN_BASED_PREEMPTION_TIMER);
+	pin_ctls = pin;
 	proc = control("processor-based", MSR_IA32_VMX_PROCBASED_CTLS,
 		       PROC_BASED_HLT_EXITING | PROC_BASED_USE_IO_BITMAPS |
 		       PROC_BASED_USE_MSR_BITMAPS | PROC_BASED_ACTIVATE_SECONDARY, 0);
@@ -289,10 +282,17 @@ static int vmx_vcpu_create(struct vcpu *v)
 		proc2 = control("secondary processor-based", MSR_IA32_VMX_PROCBASED_CTLS2,
 				proc2_want, proc2_opt | PROC_BASED2_ENABLE_VPID);
 	use_vpid = proc2 & PROC_BASED2_ENABLE_VPID;
+	/* The CPUID features that work only under a control (hv/cpuid.c). */
+	cpuid_controls = vmx_cpuid_controls(proc2);
+	/* The debug controls keep the guest's DR7 and IA32_DEBUGCTL across
+	 * exits: without them each exit leaves DR7 = 400h and DEBUGCTL = 0
+	 * (SDM 28.5.1) and the next entry does not load the guest's. */
 	exit = control("VM-exit", MSR_IA32_VMX_EXIT_CTLS,
 		       EXIT_CTRL_HOST_ADDR_SPACE_SIZE | EXIT_CTRL_SAVE_IA32_EFER |
-		       EXIT_CTRL_LOAD_IA32_EFER, EXIT_CTRL_SAVE_IA32_PAT | EXIT_CTRL_LOAD_IA32_PAT);
-	x->entry_ctls = control("VM-entry", MSR_IA32_VMX_ENTRY_CTLS, ENTRY_CTRL_LOAD_IA32_EFER,
+		       EXIT_CTRL_LOAD_IA32_EFER | EXIT_CTRL_SAVE_DEBUG_CONTROLS,
+		       EXIT_CTRL_SAVE_IA32_PAT | EXIT_CTRL_LOAD_IA32_PAT);
+	x->entry_ctls = control("VM-entry", MSR_IA32_VMX_ENTRY_CTLS,
+				ENTRY_CTRL_LOAD_IA32_EFER | ENTRY_CTRL_LOAD_DEBUG_CONTROLS,
 				ENTRY_CTRL_LOAD_IA32_PAT);
 	x->entry_ctls &= ~ENTRY_CTRL_IA32E_MODE_GUEST;
 
@@ -301,11 +301,26 @@ static int vmx_vcpu_create(struct vcpu *v)
 	vmwrite(VMCS_CTRL_PROC_BASED2, proc2);
 	vmwrite(VMCS_CTRL_EXIT, exit);
 	vmwrite(VMCS_CTRL_ENTRY, x->entry_ctls);
-	vmwrite(VMCS_CTRL_EXCEPTION_BITMAP, 0);
+	/* Machine checks in the guest exit, so that Keel logs them before
+	 * handing them back (hv/mce.c; the #MC is not delivered in the host
+	 * by itself, SDM 26.2). */
+	vmwrite(VMCS_CTRL_EXCEPTION_BITMAP, 1u << X86_EXC_MC);
 	vmwrite(VMCS_CTRL_IO_BITMAP_A, io);
 	vmwrite(VMCS_CTRL_IO_BITMAP_B, io + PAGE_SIZE);
 	vmwrite(VMCS_CTRL_MSR_BITMAP, msr);
 	vmwrite(VMCS_CTRL_CR3_TARGET_COUNT, 0);
+	/* The fields Keel relies on being zero: a new VMCS's contents are
+	 * the CPU's own format (SDM 25.11.1), not the zeroed page. */
+	vmwrite(VMCS_CTRL_PF_ERROR_CODE_MASK, 0);
+	vmwrite(VMCS_CTRL_PF_ERROR_CODE_MATCH, 0);
+	vmwrite(VMCS_CTRL_TSC_OFFSET, 0);
+	vmwrite(VMCS_CTRL_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VMCS_CTRL_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_CTRL_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_CTRL_ENTRY_EXCEPTION_ERROR, 0);
+	vmwrite(VMCS_CTRL_ENTRY_INSTRUCTION_LEN, 0);
+	if (proc2 & PROC_BASED2_ENABLE_XSAVES)	/* no XSAVES/XRSTORS exits (25.6.20) */
+		vmwrite(VMCS_CTRL_XSS_EXITING_BITMAP, 0);
 	if (use_vpid)
 		vmwrite(VMCS_CTRL_VPID, VMX_VPID_GUEST);
 
@@ -318,7 +333,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	setup_host_state();
 	log_line("vmx controls: pin=0x%x proc=0x%x proc2=0x%x exit=0x%x entry=0x%x vpid=%s "
 		 "watchdog=%s", pin, proc, proc2, exit, x->entry_ctls, use_vpid ? "yes" : "no",
-		 preempt_value ? "preemption-timer" : "none");
+		 has_preempt_timer ? "preemption-timer" : "none");
 	v->arch = x;
 	return 0;
 }
@@ -373,6 +388,24 @@ static void set_guest_efer(struct vmx_vcpu *x, u64 efer)
 	vmwrite(VMCS_CTRL_ENTRY, x->entry_ctls | ((efer & EFER_LMA) ? ENTRY_CTRL_IA32E_MODE_GUEST : 0));
 }
 
+/* The watchdog a guest line asked for (hv/exit.c handle_preempt): a
+ * preemption-timer period of one second, which the timer counts down
+ * once every 2^rate TSC ticks (SDM 26.5.1, A.6). Without "save
+ * VMX-preemption timer value" a VM exit leaves the field as it is (SDM
+ * 28.3.4), so each entry starts a whole second from this one write: the
+ * timer fires only after a second with no exit at all. */
+static void vmx_watchdog(struct vcpu *v, unsigned seconds)
+{
+	u64 ticks = tsc_hz() >> VMX_MISC_PREEMPTION_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC));
+
+	v->watchdog = 0;
+	if (seconds && has_preempt_timer && ticks) {
+		v->watchdog = seconds;
+		vmwrite(VMCS_GUEST_PREEMPTION_TIMER, ticks > 0xFFFFFFFFull ? 0xFFFFFFFFull : ticks);
+	}
+	vmwrite(VMCS_CTRL_PIN_BASED, pin_ctls | (v->watchdog ? PIN_BASED_PREEMPTION_TIMER : 0));
+}
+
 static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 {
 	struct vmx_vcpu *x = to_vmx(v);
@@ -382,12 +415,7 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	u16 ds = st->ds_selector ? st->ds_selector : 0x10;
 
 	v->gprs = st->gprs;
-	/* The watchdog's period. Without "save VMX-preemption timer value"
-	 * a VM exit leaves the field as it is (SDM vol. 3C, "Saving
-	 * Non-Register State"), so each entry starts a whole period from
-	 * this one write. */
-	if (preempt_value)
-		vmwrite(VMCS_GUEST_PREEMPTION_TIMER, preempt_value);
+	vmx_watchdog(v, st->watchdog);
 	switch (st->mode) {
 	case CFG_MODE_REAL:
 		code = VMX_AR_TYPE(0xB) | VMX_AR_S | VMX_AR_P;
@@ -437,6 +465,9 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	set_guest_efer(x, efer);
 	vmwrite(VMCS_GUEST_IA32_PAT, 0x0007040600070406ull); /* the power-on PAT */
 	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	for (u64 f = VMCS_GUEST_PDPTE0; f <= VMCS_GUEST_PDPTE3; f += 2)
+		vmwrite(f, 0);
 	vmwrite(VMCS_GUEST_RSP, st->rsp);
 	vmwrite(VMCS_GUEST_RIP, st->rip);
 	vmwrite(VMCS_GUEST_RFLAGS, st->rflags | X86_RFLAGS_FIXED);
@@ -587,12 +618,26 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 	return 0;
 }
 
+/* Keel completed the instruction for the guest. With RFLAGS.TF set the
+ * CPU would have raised a single-step #DB after it (unless DEBUGCTL.BTF
+ * asks for branches only): the pending debug exceptions field's BS bit
+ * makes VM entry deliver it (SDM 27.7.3), and keeps the entry check of
+ * 27.3.1.5 (BS = TF & !BTF) that HLT with TF would otherwise fail. */
 static void vmx_advance_rip(struct vcpu *v, const struct vmexit *e)
 {
+	u64 intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
 	(void)v;
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->insn_len);
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-		vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(u64)(VMX_INTR_BLOCKING_STI | VMX_INTR_BLOCKING_MOV_SS));
+	/* The instruction ends any STI or MOV SS shadow (written only when
+	 * there is one: this runs on every instruction exit). */
+	if (intr & (VMX_INTR_BLOCKING_STI | VMX_INTR_BLOCKING_MOV_SS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			intr & ~(u64)(VMX_INTR_BLOCKING_STI | VMX_INTR_BLOCKING_MOV_SS));
+	if ((vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_TF) &&
+	    !(vmread(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
+		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | VMX_PENDING_DBG_BS);
 }
 
 static u64 vmx_get_reg(struct vcpu *v, enum vcpu_reg r)
@@ -651,6 +696,13 @@ static void vmx_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	}
 }
 
+static void vmx_load_pdptes(struct vcpu *v, const u64 pdpte[4])
+{
+	(void)v;
+	for (int i = 0; i < 4; i++)
+		vmwrite(VMCS_GUEST_PDPTE0 + 2 * (u64)i, pdpte[i]);
+}
+
 static void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
 	u32 info = INTR_INFO_VALID | INTR_INFO_MAKE_TYPE(INTR_TYPE_HW_EXCEPTION) | vector;
@@ -662,6 +714,18 @@ static void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 
 	}
 	(void)v;
 	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, info);
+}
+
+/* The pending debug exceptions field delivers the trap at entry with
+ * DR6 updated (SDM 27.7.3): B0-B3 with "enabled breakpoint", BS. */
+static void vmx_debug_trap(struct vcpu *v, u64 dr6)
+{
+	u64 bits = dr6 & (VMX_PENDING_DBG_B0_B3 | VMX_PENDING_DBG_BS);
+
+	(void)v;
+	if (bits & VMX_PENDING_DBG_B0_B3)
+		bits |= VMX_PENDING_DBG_ENABLED_BP;
+	vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | bits);
 }
 
 static void vmx_inject_interrupt(struct vcpu *v, u8 vector)
@@ -765,6 +829,8 @@ const struct hv_backend vmx_backend = {
 	.inject_interrupt = vmx_inject_interrupt,
 	.wait_for_interrupt = vmx_wait_for_interrupt,
 	.interrupts_enabled = vmx_interrupts_enabled,
+	.load_pdptes = vmx_load_pdptes,
+	.debug_trap = vmx_debug_trap,
 	.dump = vmx_dump,
 	.hypercall_insn = { 0x0F, 0x01, 0xC1 }, /* VMCALL */
 };

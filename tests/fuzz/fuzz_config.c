@@ -23,6 +23,7 @@ static void check_same_entry(const struct cfg_entry *a, const struct cfg_entry *
 		FUZZ_CHECK(x->kind == y->kind && x->load == y->load && x->mode == y->mode &&
 				   x->drive == y->drive && x->partition == y->partition &&
 				   x->serial_console == y->serial_console &&
+				   x->watchdog == y->watchdog &&
 				   !strcmp(x->image, y->image) && !strcmp(x->kernel, y->kernel) &&
 				   !strcmp(x->initrd, y->initrd) && !strcmp(x->file, y->file) &&
 				   !strcmp(x->cmdline, y->cmdline) && x->has_cmdline == y->has_cmdline &&

@@ -47,6 +47,8 @@ def config_seeds():
                          b'entry two\n guest bios partition=4\n guest multiboot file=M.ELF\n'
                          b' guest flat file=P.BIN load=0x100000 mode=long\n after menu\n',
         "bad-quote.cfg": b'entry "x\n',
+        "watchdog.cfg": b'entry W\n guest flat file=S.BIN load=0x10000 watchdog=5\n'
+                        b' guest linux kernel=BZ watchdog="3600"\n guest bios partition=1 watchdog=0\n',
         "trace.cfg": b'timeout 0\nentry T\n guest multiboot file=K.ELF trace=64\n'
                      b' guest flat file=T.BIN load=0x10000 mode=real trace=0x10\n',
         "empty-cmdline.cfg": b'entry "none"\n guest linux kernel=BZIMAGE cmdline=""\n'
@@ -180,6 +182,35 @@ def bzimage_seeds():
         (d / f"{name}.bin").write_bytes(bytes(f))
 
 
+# The DMAR and IVRS QEMU 7.2 builds for q35 with -device intel-iommu and
+# -device amd-iommu (from /sys/firmware/acpi/tables under Linux), and
+# tables with reserved ranges, each behind the harness's mode byte (even:
+# DMAR, odd: IVRS).
+QEMU_DMAR = bytes.fromhex(
+    "444d415278000000010d424f434853204258504320202020010000004258504301000000"
+    "26010000000000000000000000004800000000000000d9fe000000000308000000ff0000"
+    "0108000000000000010800000000010001080000000002000108000000001f0001080000"
+    "00001f020108000000001f03")
+QEMU_IVRS = bytes.fromhex(
+    "495652536c0000000121424f434853204258504320202020010000004258504301000000"
+    "00280000000000000000000010d13c00100040000000d8fe000000000000000044000000"
+    "0200000002080000021000000218000002f8000002fa000002fb00004800000000a00001")
+
+
+def acpi_iommu_seeds():
+    d = fresh("acpi_iommu")
+    (d / "qemu-dmar").write_bytes(b"\0" + QEMU_DMAR)
+    (d / "qemu-ivrs").write_bytes(b"\1" + QEMU_IVRS)
+    rmrr = struct.pack("<HHHHQQ", 1, 24, 0, 0, 0x7d000000, 0x7d0fffff)
+    dmar = bytearray(QEMU_DMAR) + rmrr
+    dmar[4:8] = struct.pack("<I", len(dmar))
+    (d / "dmar-rmrr").write_bytes(b"\0" + bytes(dmar))
+    ivmd = struct.pack("<BBHHHQQQ", 0x20, 1 | 6, 32, 0, 0, 0, 0x9d000000, 0x100000)
+    ivrs = bytearray(QEMU_IVRS) + ivmd
+    ivrs[4:8] = struct.pack("<I", len(ivrs))
+    (d / "ivrs-ivmd").write_bytes(b"\1" + bytes(ivrs))
+
+
 if __name__ == "__main__":
     config_seeds()
     fat_seeds()
@@ -187,6 +218,7 @@ if __name__ == "__main__":
     mbload_seeds()
     memmap_seeds()
     bzimage_seeds()
+    acpi_iommu_seeds()
     for d in sorted(CORPUS.iterdir()):
         print(f"{d.name}: {len(list(d.iterdir()))} seeds, "
               f"{sum(f.stat().st_size for f in d.iterdir())} bytes")

@@ -183,6 +183,34 @@ static void test_fadt_reset_reg(void **state)
 	assert_false(acpi_fadt_reset_reg(NULL, &r));
 }
 
+/* A DMAR with two units whose CAP registers sit in the fake memory. */
+static void test_dmar_large_pages(void **state)
+{
+	u8 body[12 + 2 * 16] = { 38 };        /* host address width - 1 */
+	const struct acpi_header *d;
+	u64 cap;
+
+	(void)state;
+	setup();
+	for (int i = 0; i < 2; i++) {
+		u8 *drhd = body + 12 + i * 16;
+		u64 base = 0x100800 + i * 0x1000;
+
+		drhd[0] = 0;                    /* DRHD */
+		drhd[2] = 16;
+		memcpy(drhd + 8, &base, 8);
+	}
+	d = (const struct acpi_header *)(mem + table(TABLES, "DMAR", body, sizeof(body)));
+	cap = (u64)3 << 34;                     /* SLLPS: 2 MiB and 1 GiB */
+	memcpy(mem + 0x100808, &cap, 8);
+	memcpy(mem + 0x101808, &cap, 8);
+	assert_false(acpi_dmar_4k_only(d, phys, NULL));
+	cap = 0;                                /* the second unit: 4 KiB only */
+	memcpy(mem + 0x101808, &cap, 8);
+	assert_true(acpi_dmar_4k_only(d, phys, NULL));
+	assert_false(acpi_dmar_4k_only(NULL, phys, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_bad_checksum_and_none),
 		cmocka_unit_test(test_madt_bad_entries),
 		cmocka_unit_test(test_fadt_reset_reg),
+		cmocka_unit_test(test_dmar_large_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -659,6 +659,27 @@ static void test_zero_page_e820_limit(void **state)
 	free(f);
 }
 
+/* acpi_rsdp_addr: written for protocol 2.14+ only, and only when known. */
+static void test_zero_page_rsdp(void **state)
+{
+	u8 *f = make_image();
+	struct bzimage_info bi;
+	static u8 zp[ZP_SIZE];
+
+	(void)state;
+	parse_ok(f, IMAGE_BYTES, &bi);
+	bzimage_build_zero_page(zp, f, &bi, 0x1000000, 0x21000, 0, 0, qemu_1g, 0);
+	bzimage_set_rsdp(zp, &bi, 0x1f77d014);
+	assert_int_equal(get(zp, ZP_ACPI_RSDP_ADDR, 8), 0x1f77d014);
+	memset(zp + ZP_ACPI_RSDP_ADDR, 0, 8);
+	bzimage_set_rsdp(zp, &bi, 0);
+	assert_int_equal(get(zp, ZP_ACPI_RSDP_ADDR, 8), 0);
+	bi.version = 0x020D;
+	bzimage_set_rsdp(zp, &bi, 0x1f77d014);
+	assert_int_equal(get(zp, ZP_ACPI_RSDP_ADDR, 8), 0);
+	free(f);
+}
+
 /* ---- Debian's cloud kernel ---------------------------------------------- */
 
 static u8 *read_file(const char *path, u64 *size)
@@ -770,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_zero_page_fields),
 		cmocka_unit_test(test_zero_page_without_initrd),
 		cmocka_unit_test(test_zero_page_e820_limit),
+		cmocka_unit_test(test_zero_page_rsdp),
 		cmocka_unit_test(test_debian_cloud_kernel),
 		cmocka_unit_test(test_debian_memtest86plus),
 	};

@@ -421,6 +421,7 @@ static void assert_same_entry(const struct cfg_entry *a, const struct cfg_entry 
 		assert_string_equal(x->image, y->image);
 		assert_int_equal(x->drive, y->drive);
 		assert_int_equal(x->partition, y->partition);
+		assert_int_equal(x->watchdog, y->watchdog);
 		assert_string_equal(x->kernel, y->kernel);
 		assert_string_equal(x->initrd, y->initrd);
 		assert_string_equal(x->file, y->file);
@@ -753,6 +754,34 @@ static void test_mutations(void **state)
 	}
 }
 
+/* watchdog=SECONDS goes with every kind of guest, 1 to 3600; absent, the
+ * guest has none (0). */
+static void test_watchdog(void **state)
+{
+	(void)state;
+	parse_ok("entry W\n"
+		 " guest flat file=S.BIN load=0x10000 watchdog=5\n"
+		 " guest linux kernel=BZ watchdog=\"3600\"\n"
+		 " guest bios partition=1 watchdog=0x3c\n"
+		 " guest multiboot file=M.ELF watchdog=1 cmdline=x\n"
+		 " guest flat file=T.BIN load=0x10000\n");
+	assert_int_equal(cfg.entries[0].guests[0].watchdog, 5);
+	assert_int_equal(cfg.entries[0].guests[1].watchdog, 3600);
+	assert_int_equal(cfg.entries[0].guests[2].watchdog, 60);
+	assert_int_equal(cfg.entries[0].guests[3].watchdog, 1);
+	assert_int_equal(cfg.entries[0].guests[4].watchdog, 0);
+	expect_err("entry A\n guest flat file=S load=0x10000 watchdog=0\n", 2,
+		   "watchdog '0' out of range (1..3600)");
+	expect_err("entry A\n guest linux kernel=K watchdog=3601\n", 2,
+		   "watchdog '3601' out of range (1..3600)");
+	expect_err("entry A\n guest linux kernel=K watchdog=5s\n", 2,
+		   "bad number '5s' for watchdog");
+	expect_err("entry A\n guest linux kernel=K watchdog=\n", 2, "empty value for watchdog=");
+	expect_err("entry A\n guest bios image=F watchdog=1 watchdog=2\n", 2,
+		   "duplicate key 'watchdog'");
+	round_trip("entry W\n guest flat file=S.BIN load=0x10000 watchdog=7\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -778,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_err_lexical),
 		cmocka_unit_test(test_len_respected),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_watchdog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -464,6 +464,61 @@ static void test_isolate_page(void **state)
 	assert_int_equal(r[5].len, 0xdead);
 }
 
+/* A window taken out of the map (the IOMMU's registers): inside one range
+ * (split), across two ranges' common end, a whole range and more, nothing
+ * mapped there, unaligned edges rounded outward, and no room for a split
+ * (-1, nothing written). */
+static void test_remove(void **state)
+{
+	static struct pt_range r[6];
+	static const struct pt_range start[] = {
+		{ 0x0, 0xa0000, WB },
+		{ 0xa0000, 0x100000000 - 0xa0000, UC },
+		{ 0x100000000, 0x4000, WB },
+	};
+	static const struct pt_range split[] = {
+		{ 0x0, 0xa0000, WB },
+		{ 0xa0000, 0xfed80000 - 0xa0000, UC },
+		{ 0xfed84000, 0x100000000 - 0xfed84000, UC },
+		{ 0x100000000, 0x4000, WB },
+	};
+	static const struct pt_range across[] = {
+		{ 0x0, 0x9f000, WB },
+		{ 0xa1000, 0xfed80000 - 0xa1000, UC },
+		{ 0xfed84000, 0x100000000 - 0xfed84000, UC },
+		{ 0x100000000, 0x4000, WB },
+	};
+	static const struct pt_range whole[] = {
+		{ 0x0, 0x9f000, WB },
+		{ 0xa1000, 0xfed80000 - 0xa1000, UC },
+		{ 0xfed84000, 0x100000000 - 0xfed84000 - PG, UC },
+	};
+	int n;
+
+	(void)state;
+	memcpy(r, start, sizeof(start));
+	n = gpmap_remove(r, 3, 6, 0xfed80000, 0x4000);
+	memcpy(out, r, sizeof(r));
+	expect_ranges(split, 4, n);
+	n = gpmap_remove(r, n, 6, 0x9f800, 0x1001);	/* 0x9f000-0xa1000 */
+	memcpy(out, r, sizeof(r));
+	expect_ranges(across, 4, n);
+	assert_int_equal(gpmap_remove(r, n, 6, 0x300000000, PG), 4);	/* nothing there */
+	assert_int_equal(gpmap_remove(r, n, 6, 0x1234, 0), 4);		/* empty */
+	n = gpmap_remove(r, n, 6, 0xffffffff, 0x10000);
+	memcpy(out, r, sizeof(r));
+	expect_ranges(whole, 3, n);
+	memcpy(r, start, sizeof(start));
+	r[3].len = 0xdead;
+	assert_int_equal(gpmap_remove(r, 3, 3, 0x10000, PG), -1);
+	assert_int_equal(r[3].len, 0xdead);
+	memcpy(out, r, sizeof(r));
+	expect_ranges(start, 3, 3);
+	/* To the end of what the tables translate, from a base near it. */
+	assert_int_equal(gpmap_remove(r, 3, 6, 0xa0000, ~0ull), 1);
+	assert_int_equal(r[0].len, 0xa0000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_huge_addresses),
 		cmocka_unit_test(test_max_too_small),
 		cmocka_unit_test(test_isolate_page),
+		cmocka_unit_test(test_remove),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

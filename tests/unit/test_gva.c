@@ -161,6 +161,35 @@ static void test_table_outside(void **state)
 	walk_fails(&r, 0x1000);
 }
 
+/* The PDPTEs a MOV to CR0/CR3/CR4 loads under PAE (SDM 4.4.1): read from
+ * the 32-byte-aligned CR3; a present one with a reserved bit (2:1, 8:5,
+ * or beyond MAXPHYADDR) is the #GP case; a not-present one may hold
+ * anything; a PDPT outside guest memory cannot be read. */
+static void test_pae_pdptes(void **state)
+{
+	u64 pdpte[4];
+
+	(void)state;
+	put64(0x1000, 0x2000 | P);
+	put64(0x1008, 0x3000 | P);
+	put64(0x1010, 0);
+	put64(0x1018, 0xFFFFFFFFFFFFFFFEull);		/* not present: anything */
+	assert_int_equal(gva_pae_pdptes(0x1000 | 0x18, 36, rd, NULL, pdpte), 0);
+	assert_int_equal(pdpte[0], 0x2000 | P);
+	assert_int_equal(pdpte[1], 0x3000 | P);
+	assert_int_equal(pdpte[3], 0xFFFFFFFFFFFFFFFEull);
+	put64(0x1010, 0x4000 | P | RW);			/* RW is reserved in a PDPTE */
+	assert_int_equal(gva_pae_pdptes(0x1000, 36, rd, NULL, pdpte), -2);
+	put64(0x1010, 0x4000 | P | 0x20);		/* bit 5 */
+	assert_int_equal(gva_pae_pdptes(0x1000, 36, rd, NULL, pdpte), -2);
+	put64(0x1010, 0x1000004000ull | P);		/* bit 36, MAXPHYADDR 36 */
+	assert_int_equal(gva_pae_pdptes(0x1000, 36, rd, NULL, pdpte), -2);
+	assert_int_equal(gva_pae_pdptes(0x1000, 40, rd, NULL, pdpte), 0);
+	put64(0x1010, 0x4000 | P | (1ull << 63));	/* no XD in a PDPTE */
+	assert_int_equal(gva_pae_pdptes(0x1000, 52, rd, NULL, pdpte), -2);
+	assert_int_equal(gva_pae_pdptes(MEM_SIZE - 16 + 32, 36, rd, NULL, pdpte), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +199,7 @@ int main(void)
 		cmocka_unit_test_setup(test_4level, setup),
 		cmocka_unit_test_setup(test_5level, setup),
 		cmocka_unit_test_setup(test_table_outside, setup),
+		cmocka_unit_test_setup(test_pae_pdptes, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

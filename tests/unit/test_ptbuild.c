@@ -471,7 +471,7 @@ static void test_predicates(void **state)
 	int level;
 
 	assert_false(f->present(0));
-	assert_true(f->present(f->table_entry(0x5000)));
+	assert_true(f->present(f->table_entry(0x5000, 4)));
 	for (level = 1; level <= 3; level++) {
 		u64 e = f->leaf_entry(GiB(1), level, UC);
 
@@ -480,11 +480,11 @@ static void test_predicates(void **state)
 		assert_int_equal(e & f->addr_mask, GiB(1));
 	}
 	for (level = 2; level <= 4; level++)
-		assert_false(f->is_leaf(f->table_entry(0x5000), level));
-	assert_int_equal(f->table_entry(0x5000) & f->addr_mask, 0x5000);
+		assert_false(f->is_leaf(f->table_entry(0x5000, 4), level));
+	assert_int_equal(f->table_entry(0x5000, 4) & f->addr_mask, 0x5000);
 	/* Bit 7 is reserved in a PML4 entry; in a PTE it is PAT (NPT) or
 	 * ignored (EPT), and a PTE is a leaf either way. */
-	assert_false(f->is_leaf(f->table_entry(0x5000) | bit7, 4));
+	assert_false(f->is_leaf(f->table_entry(0x5000, 4) | bit7, 4));
 	assert_true(f->is_leaf(f->leaf_entry(0x5000, 1, WB) | bit7, 1));
 	assert_true(f->is_leaf(f->leaf_entry(0x5000, 1, WB) & ~bit7, 1));
 	if (!is_npt(c)) {

@@ -103,6 +103,28 @@ static void test_does_not_fit(void **state)
 	assert_int_equal(q.size, MiB(10));
 }
 
+static void test_iommu(void **state)
+{
+	struct region_plan none = { .image_mem = 217088, .cpus = 1 };
+	struct region_plan vtd = { .image_mem = 217088, .cpus = 1, .iommu = REGION_IOMMU_VTD };
+	struct region_plan vtd4k = { .image_mem = 217088, .cpus = 1, .iommu = REGION_IOMMU_VTD_4K };
+	struct region_plan amd = { .image_mem = 217088, .cpus = 1, .iommu = REGION_IOMMU_AMDVI };
+
+	(void)state;
+	assert_int_equal(region_place(&none, qemu_1g, N(qemu_1g)), 0);
+	assert_int_equal(region_place(&vtd, qemu_1g, N(qemu_1g)), 0);
+	assert_int_equal(region_place(&vtd4k, qemu_1g, N(qemu_1g)), 0);
+	assert_int_equal(region_place(&amd, qemu_1g, N(qemu_1g)), 0);
+	assert_int_equal(none.iommu_tables, 0);
+	/* The guests' shape again, and a few pages of buffers. */
+	assert_int_equal(vtd.iommu_tables, KiB(4) * (6 + 14 + 3 + 8));
+	/* A 4 KiB table per 2 MiB of the 4 GiB the tables map. */
+	assert_int_equal(vtd4k.iommu_tables - vtd.iommu_tables, KiB(4) * 2048);
+	assert_int_equal(amd.iommu_tables - vtd.iommu_tables, REGION_AMDVI_DEVTAB);
+	assert_true(amd.size >= none.size + REGION_AMDVI_DEVTAB);
+	assert_true(vtd4k.size >= none.size + MiB(8));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_per_cpu),
 		cmocka_unit_test(test_tables_grow_with_memory),
 		cmocka_unit_test(test_does_not_fit),
+		cmocka_unit_test(test_iommu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
