@@ -92,11 +92,12 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
 	bootinfo_read(info_pa, region_base, region_size);
 	boot_info.tsc.hv = tsc;
 	mem_init(region_base, region_size, boot_info.heap_start, boot_info.heap_end);
-	/* Before hide_and_park_aps() disables the APs' MADT entries. */
-	hv_region.cpus = acpi_madt_cpus(acpi_find_table("APIC"));
 	paging_init();
 	report_memory();
 	firmware_init(rsdp, boot_flags);
+	/* Once the RSDP is known, before hide_and_park_aps() disables the
+	 * APs' MADT entries. */
+	hv_region.cpus = acpi_madt_cpus(acpi_find_table("APIC"));
 
 	cpu_detect(&ci);
 	log_line("cpu vendor=%s backend=%s",

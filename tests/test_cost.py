@@ -3,7 +3,7 @@
 - the region is sized from what Keel uses: `keel: region use image=...
   handoff=... tables=... per-cpu=... cpus=N files=... free=...` adds up to
   the region, counts the CPUs the MADT lists (-smp 2), and Keel keeps at
-  most 4 MiB beyond the files;
+  most 4 MiB beyond the files; the same through the EFI loader (OVMF);
 - the files of a finished guest go back to the guests after it: a guest
   writes into the pages that held the first guest's file (`keel: region
   gave ...`), unless the entry restarts (then the write is a fault);
@@ -12,13 +12,14 @@
 - `keel: io exits ...` breaks a guest's I/O exits down by port, size and
   direction, and adds up to the exits line's io= (QEMU SVM and Bochs VMX).
 
-About 6 s (five QEMU boots, one Bochs boot).
+About 10 s (six QEMU boots, one of them OVMF's, and one Bochs boot).
 """
 
 import re
 
 import pytest
 
+import keel
 from keel import (QEMU_EXIT_POWEROFF, Guest, assemble, assert_line, assert_no_line,
                   assert_status, guests_config, make_image, run_bochs, run_qemu)
 
@@ -74,8 +75,7 @@ def two_cpus(tmp_path_factory):
     return r
 
 
-def test_region_use_adds_up(two_cpus):
-    r = two_cpus
+def check_region_use(r, ncpus):
     image_k, handoff, tables, percpu, cpus, files, free = map(int, line(r, USE_RE).groups())
     base, size_mib = line(r, REGION_RE).groups()
     size = int(size_mib) * MiB
@@ -88,10 +88,28 @@ def test_region_use_adds_up(two_cpus):
     loaded = {m[1]: int(m[3]) for m in map(LOADED_RE.search, r.lines) if m}
     want = sum(-(-n // 4096) * 4 for n in loaded.values())
     assert files == want, f"files={files} KiB, the loaded files take {want} KiB: {loaded}"
-    assert cpus == 2, f"cpus={cpus} under -smp 2\n{r.describe()}"
+    assert cpus == ncpus, f"cpus={cpus} under -smp {ncpus}\n{r.describe()}"
     assert percpu > 0 and tables > 0 and handoff == 64 and image_k > 0, r.describe()
     assert size - files * KiB <= 4 * MiB, \
         f"Keel keeps {size - files * KiB} bytes beyond the files (goal: 4 MiB)\n{r.describe()}"
+
+
+def test_region_use_adds_up(two_cpus):
+    check_region_use(two_cpus, 2)
+
+
+def test_region_use_uefi(tmp_path):
+    """The EFI loader sizes the region by the same rule (lib/loader.c),
+    counting the CPUs through the RSDP of the EFI configuration table, and
+    leaves the boot timestamps."""
+    if keel.ovmf_files() is None:
+        pytest.skip("OVMF is not installed (apt-get install ovmf)")
+    img = image(tmp_path, [HELLO, BIG], {"BIG.BIN": big_file(tmp_path)})
+    r = run_qemu(img, timeout=60, firmware="ovmf", extra=["-smp", "2"])
+    assert_status(r, QEMU_EXIT_POWEROFF)
+    check_region_use(r, 2)
+    stamps = [int(v) for v in line(r, TSC_RE).groups()]
+    assert 0 < stamps[0] and stamps == sorted(stamps), f"{stamps}\n{r.describe()}"
 
 
 def test_boot_tsc_in_order(two_cpus):
