@@ -273,6 +273,7 @@ class Run:
         self.log = ""
         self.guest_start_time = None    # Keel's `guest 1 ... start` line, seconds
         self.marks = {}                 # {text: seconds} for run_qemu(watch=...)
+        self.marks_cpu = {}             # {text: the QEMU process's CPU seconds then}
 
     def text(self):
         return self.serial.decode("latin-1")
@@ -342,6 +343,10 @@ def run_qemu(args, workdir, marker, timeout, after_marker="stop", idle_seconds=0
                     for w in watch:
                         if w not in run.marks and w.encode() in run.serial[-len(chunk) - len(w):]:
                             run.marks[w] = now - t0
+                            try:
+                                run.marks_cpu[w] = _cpu_ticks(proc.pid) / os.sysconf("SC_CLK_TCK")
+                            except (OSError, IndexError, ValueError):
+                                pass
 
         th = threading.Thread(target=reader, daemon=True)
         th.start()
