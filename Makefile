@@ -182,7 +182,8 @@ linux: $(LINUX_BZIMAGE) $(LINUX_INITRD)
 
 # Debian's standard kernel (linux-image-amd64, what users install) beside
 # the cloud one, with the same initramfs: make bench counts its exits
-# (docs/performance.md).
+# (docs/performance.md), the CPU-model matrix (docs/cpus.md) and any test
+# that needs the kernel real machines run.
 .PHONY: linux-std
 $(BUILD)/linux-std/vmlinuz:
 	$(Q)KERNEL_META=linux-image-amd64 tools/fetch-kernel.sh $(@D)
@@ -287,6 +288,7 @@ UNIT_SRCS_ptbuild := hv/ptbuild.c npt/npt.c ept/ept.c
 UNIT_SRCS_gpmap := hv/gpmap.c lib/memmap.c
 UNIT_SRCS_insn := hv/insn.c
 UNIT_SRCS_gva := hv/gva.c
+UNIT_SRCS_mtrr := hv/mtrr.c hv/hostmap.c hv/ptbuild.c
 UNIT_SRCS_ipi := hv/ipi.c
 UNIT_SRCS_mbload := guest/mbload.c lib/multiboot.c lib/memmap.c lib/format.c
 UNIT_SRCS_bzimage := guest/bzimage.c lib/memmap.c lib/format.c
@@ -329,14 +331,14 @@ fuzz-guest: $(BUILD)/disk.img
 	$(Q)tools/fuzz.sh guest $(or $(N),10000) $(SEED)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory linux
+	$(Q)$(MAKE) --no-print-directory linux linux-std
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)$(MAKE) --no-print-directory integration
 
 # Everything make test runs, and the full sweeps it samples.
 test-full: deps
-	$(Q)$(MAKE) --no-print-directory linux
+	$(Q)$(MAKE) --no-print-directory linux linux-std
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)$(MAKE) --no-print-directory integration-full

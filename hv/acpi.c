@@ -1,5 +1,6 @@
-/* Finding ACPI tables (ACPI 6.x, 5.2.5 RSDP, 5.2.7 RSDT, 5.2.8 XSDT),
- * hiding the application processors in the MADT (5.2.12), and hiding whole
+/* Finding ACPI tables (ACPI 6.x, 5.2.5 RSDP, 5.2.7 RSDT, 5.2.8 XSDT), the
+ * CPUs the MADT lists (5.2.12) and a guest's view of them -- every CPU,
+ * unless its guest line asks for fewer (cpus=N) --, and hiding whole
  * tables (the IOMMU's DMAR and IVRS) from the root tables guests read. */
 #include "hv.h"
 #include "acpi.h"
@@ -62,43 +63,60 @@ const struct acpi_header *acpi_find_table(const char sig[4])
 	return rsdp ? acpi_rsdp_table(virt_to_phys(rsdp), sig, acpi_phys, NULL) : NULL;
 }
 
-/* Keel runs guests on the bootstrap CPU only (DESIGN.md "CPUs"): the APs
- * are parked in Keel (hv/smp.c), and a guest that reads the MADT finds
- * them disabled and does not try to start them. */
-int acpi_hide_aps(u32 bsp_apic_id, u32 *ids, int max, int *nids)
-{
-	struct acpi_header *madt = (struct acpi_header *)acpi_find_table("APIC");
-	u8 *p, *end;
-	int hidden = 0;
+/* The MADT's processor entries (local APIC and local x2APIC), with the
+ * flags the firmware gave them. Filled by acpi_madt_cpus() before the
+ * first guest; owned by the sequencer afterwards. */
+#define MADT_CPUS_MAX 512
+static struct madt_cpu {
+	u32 id;
+	u32 *flags;
+	u32 firmware_flags;
+} madt_cpus[MADT_CPUS_MAX];
+static int nmadt_cpus;
+static struct acpi_header *madt;
 
-	*nids = 0;
+int acpi_madt_cpus(u32 bsp_apic_id, u32 *ids, int max)
+{
+	struct acpi_madt_cpu e;
+	int n = 0;
+
+	madt = (struct acpi_header *)acpi_find_table("APIC");
 	if (!madt || madt->length < MADT_ENTRIES_OFFSET)
 		return -1;
-	p = (u8 *)madt + MADT_ENTRIES_OFFSET;
-	end = (u8 *)madt + madt->length;
-	for (; p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1]) {
-		u32 *flags;
-		u32 id;
+	for (u32 pos = 0; (pos = acpi_madt_cpu_next(madt, pos, &e));) {
+		struct madt_cpu c = { e.apic_id, (u32 *)((u8 *)madt + e.flags_offset), e.flags };
 
-		if (p[0] == MADT_LOCAL_APIC && p[1] >= 8) {
-			id = p[3];
-			flags = (u32 *)(p + 4);
-		} else if (p[0] == MADT_LOCAL_X2APIC && p[1] >= 16) {
-			id = *(u32 *)(p + 4);
-			flags = (u32 *)(p + 8);
-		} else {
-			continue;
-		}
-		if (id == bsp_apic_id || !(*flags & (MADT_LAPIC_ENABLED | MADT_LAPIC_ONLINE_CAPABLE)))
-			continue;
-		if ((*flags & MADT_LAPIC_ENABLED) && *nids < max)
-			ids[(*nids)++] = id;
-		*flags &= ~(MADT_LAPIC_ENABLED | MADT_LAPIC_ONLINE_CAPABLE);
-		hidden++;
+		if (nmadt_cpus < MADT_CPUS_MAX)
+			madt_cpus[nmadt_cpus++] = c;
+		if (c.id != bsp_apic_id && (c.firmware_flags & MADT_LAPIC_ENABLED) && n < max)
+			ids[n++] = c.id;
 	}
-	if (hidden)
-		fix_checksum(madt);
-	return hidden;
+	return n;
+}
+
+void acpi_madt_show(const u32 *ids, u32 n)
+{
+	if (!madt)
+		return;
+	for (int i = 0; i < nmadt_cpus; i++) {
+		struct madt_cpu *c = &madt_cpus[i];
+		bool shown = false;
+
+		for (u32 j = 0; j < n && !shown; j++)
+			shown = ids[j] == c->id;
+		*c->flags = shown || !(c->firmware_flags & MADT_LAPIC_ENABLED) ? c->firmware_flags :
+			    c->firmware_flags & ~(MADT_LAPIC_ENABLED | MADT_LAPIC_ONLINE_CAPABLE);
+	}
+	fix_checksum(madt);
+}
+
+void acpi_madt_restore(void)
+{
+	if (!madt)
+		return;
+	for (int i = 0; i < nmadt_cpus; i++)
+		*madt_cpus[i].flags = madt_cpus[i].firmware_flags;
+	fix_checksum(madt);
 }
 
 /* Drops the entries naming a table with signature sig from one root

@@ -1,6 +1,6 @@
 /* The firmware's ACPI tables, as far as Keel reads them: the FADT for
- * power-off, the MADT to hide the CPUs guests may not start, the DMAR and
- * IVRS that describe the IOMMUs (iommu/), which guests do not see. */
+ * power-off, the MADT for the CPUs (and a guest's view of them), the DMAR
+ * and IVRS that describe the IOMMUs (iommu/), which guests do not see. */
 #ifndef KEEL_ACPI_H
 #define KEEL_ACPI_H
 
@@ -12,12 +12,16 @@ hpa_t acpi_rsdp(void);
 /* The table with that signature from the RSDT/XSDT, or NULL. */
 const struct acpi_header *acpi_find_table(const char sig[4]);
 
-/* Marks every processor entry of the MADT but the bootstrap CPU's as
- * disabled (and fixes the checksum), so that a guest reading ACPI sees one
- * CPU. The APIC IDs of the entries that were enabled (present CPUs, not
- * merely online-capable ones) go to ids[0..max). Returns how many entries
- * it disabled, or -1 without a MADT; *nids says how many IDs it stored. */
-int acpi_hide_aps(u32 bsp_apic_id, u32 *ids, int max, int *nids);
+/* The APIC IDs of the CPUs the MADT lists as enabled, but bsp_apic_id,
+ * in the MADT's order, stored in ids[0..max); how many, or -1 without a
+ * MADT. Keeps each processor entry's flags as the firmware set them. */
+int acpi_madt_cpus(u32 bsp_apic_id, u32 *ids, int max);
+
+/* A guest's view: the MADT lists exactly the enabled CPUs whose APIC IDs
+ * are in ids[0..n) as enabled (the others disabled, checksum fixed);
+ * acpi_madt_restore() gives back the firmware's flags. */
+void acpi_madt_show(const u32 *ids, u32 n);
+void acpi_madt_restore(void);
 
 /* Removes every entry naming a table with this signature from the RSDT
  * and the XSDT (fixing their lengths and checksums), so that a guest

@@ -7,7 +7,8 @@
 ; 9.4.4). The AP goes to protected mode, then to long mode on Keel's own
 ; page tables (CR3 below 4 GiB; the first 4 GiB are identity-mapped there,
 ; so this page stays reachable), and calls ap_tr_entry(ap_tr_arg) on the
-; stack ap_tr_stack (SDM 10.8.5, entering IA-32e mode).
+; stack ap_tr_stack (SDM 10.8.5, entering IA-32e mode): ap_main() with the
+; AP's struct percpu.
 ;
 ; The code runs wherever it was copied: real mode addresses it through CS,
 ; protected mode through EBX = the page's linear address, 64-bit mode
@@ -101,14 +102,3 @@ ap_tr_stack:	dq 0
 ap_tr_entry:	dq 0
 ap_tr_arg:	dq 0
 ap_trampoline_end:
-
-; A parked AP's interrupt handlers (hv/smp.c builds its IDT from these): an
-; NMI returns to the halt loop; anything else halts the AP for good. Both
-; run on the AP's own stack (no IST: the APs have no TSS).
-global ap_nmi, ap_dead
-ap_nmi:
-	iretq
-ap_dead:
-	cli
-	hlt
-	jmp ap_dead

@@ -115,3 +115,29 @@ void hv_cpu_init(void)
 		cr4 |= CR4_OSXSAVE;
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
 }
+
+/* CPUID 80000001h EDX[26]: 1 GiB pages (Intel SDM vol. 3A 4.1.4; AMD APM
+ * vol. 3 E.4.2), for Keel's own tables and nested paging alike. */
+bool cpu_has_1g_pages(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(0x80000000, 0, &a, &b, &c, &d);
+	if (a < 0x80000001)
+		return false;
+	cpuid(0x80000001, 0, &a, &b, &c, &d);
+	return d & (1u << 26);
+}
+
+/* MAXPHYADDR: CPUID 80000008h EAX[7:0], 36 where the leaf is missing
+ * (SDM vol. 3A 4.1.4). */
+unsigned cpu_phys_bits(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(0x80000000, 0, &a, &b, &c, &d);
+	if (a < 0x80000008)
+		return 36;
+	cpuid(0x80000008, 0, &a, &b, &c, &d);
+	return a & 0xFF;
+}

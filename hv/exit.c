@@ -9,6 +9,7 @@
 #include "lapic.h"
 #include "mce.h"
 #include "msr.h"
+#include "percpu.h"
 #include "x86.h"
 #include "../iommu/iommu.h"
 #include "../lib/format.h"
@@ -115,7 +116,7 @@ static void handle_hlt(struct vcpu *v, const struct vmexit *e)
 		advance(v, e);
 		return;
 	}
-	if (!v->ops->interrupts_enabled(v)) {
+	if (!v->ops->interrupts_enabled(v) && v->cpu->index == 0) {
 		/* Only an NMI, SMI or INIT could end this halt. An SMI the guest
 		 * raised just before may still be pending: SeaBIOS on q35 changes
 		 * CPU mode through SMM (OUT to port B2h, then HLT until the SMI
@@ -130,6 +131,9 @@ static void handle_hlt(struct vcpu *v, const struct vmexit *e)
 		guest_stop(v, STOP_HLT, 0);
 		return;
 	}
+	/* An AP's HLT with interrupts off halts it for good (Linux's CPUs at
+	 * shutdown, an offline CPU): until an NMI, an INIT or the guest's
+	 * end (the backend's wait_for_interrupt). */
 	advance(v, e);
 	/* The vector is whatever the guest programmed its PIC or APIC with
 	 * (a real-mode guest's PIC uses 8-15). An NMI is left to arrive again
@@ -263,23 +267,22 @@ static void inject_gp(struct vcpu *v)
 	v->ops->inject_exception(v, X86_EXC_GP, true, 0);
 }
 
+/* Each vCPU has its own line: two CPUs' output never mixes in one. */
 static void guest_putc(struct vcpu *v, char c)
 {
-	struct guest *g = v->guest;
-
 	/* A guest must not forge Keel's own lines: no carriage returns, form
 	 * feeds or escape sequences get into the log (docs/security.md). */
 	if (((u8)c < 0x20 && c != '\n' && c != '\t') || (u8)c == 0x7F)
 		c = '?';
-	if (c != '\n' && g->line_len < GUEST_LINE_MAX - 1) {
-		g->line[g->line_len++] = c;
+	if (c != '\n' && v->line_len < VCPU_LINE_MAX - 1) {
+		v->line[v->line_len++] = c;
 		return;
 	}
-	g->line[g->line_len] = 0;
-	log_line("[%s] %s", g->name, g->line);
-	g->line_len = 0;
+	v->line[v->line_len] = 0;
+	log_line("[%s] %s", v->guest->name, v->line);
+	v->line_len = 0;
 	if (c != '\n')
-		g->line[g->line_len++] = c;
+		v->line[v->line_len++] = c;
 }
 
 /* Is the guest at the reset vector, where Keel's copy of the ROM page
@@ -465,6 +468,19 @@ static void handle_preempt(struct vcpu *v, const struct vmexit *e)
 	guest_stop(v, STOP_STUCK, 0);
 }
 
+/* VT-x: INIT and start-up IPIs reach a vCPU as exits (SDM vol. 3C 25.2,
+ * 26.6); AMD-V gets them by mail instead (hv/lapic.c). hv/vcpu.c. */
+static void handle_init(struct vcpu *v, const struct vmexit *e)
+{
+	(void)e;
+	vcpu_init_signal(v);
+}
+
+static void handle_sipi(struct vcpu *v, const struct vmexit *e)
+{
+	vcpu_sipi(v, (u8)e->info1);	/* the exit qualification: the vector */
+}
+
 static void handle_nothing(struct vcpu *v, const struct vmexit *e)
 {
 	(void)v;
@@ -506,8 +522,8 @@ static const exit_handler exit_handlers[VMEXIT_KIND_COUNT] = {
 	[VMEXIT_HYPERCALL] = handle_hypercall,
 	[VMEXIT_VIRT_INSN] = handle_virt_insn,
 	[VMEXIT_SHUTDOWN] = handle_shutdown,
-	[VMEXIT_INIT] = handle_unknown,
-	[VMEXIT_SIPI] = handle_unknown,
+	[VMEXIT_INIT] = handle_init,
+	[VMEXIT_SIPI] = handle_sipi,
 	[VMEXIT_INTR] = handle_nothing,
 	[VMEXIT_NMI] = handle_nothing,
 	[VMEXIT_PREEMPT] = handle_preempt,

@@ -4,6 +4,7 @@
 #include "guest.h"
 #include "gva.h"
 #include "insn.h"
+#include "../lib/format.h"
 #include "../lib/string.h"
 
 /* Guest memory Keel may read an instruction or a page table from: RAM,
@@ -48,4 +49,24 @@ unsigned guest_fetch_insn(struct vcpu *v, u8 *buf, unsigned bits)
 		n += chunk;
 	}
 	return n;
+}
+
+void guest_log_insn(struct vcpu *v)
+{
+	static const char *const regs[16] = {
+		"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+		"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+	};
+	unsigned bits = (unsigned)vcpu_get_reg(v, VCPU_CS_BITS), n;
+	char hex[3 * INSN_MAX_LEN + 1] = "", what[80] = "";
+	u8 buf[INSN_MAX_LEN], cr, reg;
+
+	n = guest_fetch_insn(v, buf, bits);
+	for (unsigned i = 0; i < n; i++)
+		fmt_snprintf(hex + 3 * i, 4, " %02x", buf[i]);
+	if (!insn_decode_mov_to_cr(buf, n, bits, &cr, &reg))
+		fmt_snprintf(what, sizeof(what), " (MOV to CR%u from %s = 0x%llx)", cr, regs[reg],
+			     (unsigned long long)vcpu_get_reg(v, (enum vcpu_reg)reg));
+	log_line("guest instruction at rip=0x%llx (%u-bit code):%s%s",
+		 (unsigned long long)vcpu_get_reg(v, VCPU_RIP), bits, n ? hex : " unreadable", what);
 }

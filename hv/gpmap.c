@@ -6,8 +6,10 @@
  * it is UC: with EPT the leaf's type replaces the MTRRs (Intel SDM vol. 3C
  * 29.3.7), and a BIOS guest runs without paging, so nothing else would
  * stop the CPU from caching MMIO. A page only partly RAM is treated as
- * not RAM. Addresses above the top, and beyond the 48 bits that 4-level
- * tables translate, stay unmapped.
+ * not RAM. The top is the caller's (the CPU's physical-address width:
+ * device memory above RAM, 64-bit BARs and high MMIO windows, lives up
+ * there); addresses above it, and beyond the 48 bits that 4-level tables
+ * translate, stay unmapped.
  *
  * Keel's region is absent: a guest access there is a nested-page fault
  * (an EPT violation or an NPF exit), never a read of Keel's memory. The
@@ -85,10 +87,10 @@ static bool map_ordered(const struct mem_range *map, int n)
 	return true;
 }
 
-/* max(4 GiB, end of the highest RAM rounded up to a page). */
-static u64 map_top(const struct mem_range *map, int n)
+/* max(top, 4 GiB, end of the highest RAM rounded up to a page). */
+static u64 map_top(const struct mem_range *map, int n, u64 top)
 {
-	u64 top = GiB(4);
+	top = top > GiB(4) ? ALIGN_UP(clamp(top), PAGE) : GiB(4);
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -101,7 +103,7 @@ static u64 map_top(const struct mem_range *map, int n)
 }
 
 int gpmap_build(const struct mem_range *map, int n, hpa_t region,
-		u64 region_size, struct pt_range *out, int max)
+		u64 region_size, u64 top_wanted, struct pt_range *out, int max)
 {
 	struct gpmap_out o = { out, 0, max, 0, 0 };
 	u64 top, cursor = 0;
@@ -109,7 +111,7 @@ int gpmap_build(const struct mem_range *map, int n, hpa_t region,
 
 	if (n < 0 || max < 0 || !map_ordered(map, n))
 		return -1;
-	top = map_top(map, n);
+	top = map_top(map, n, top_wanted);
 	if (region_size && region < PT_ADDR_LIMIT) {
 		o.hole_lo = ALIGN_DOWN(region, PAGE);
 		o.hole_hi = region_size >= PT_ADDR_LIMIT - region ?

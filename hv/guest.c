@@ -1,11 +1,18 @@
-/* Guest lifecycle: the entry's guests run one after another on the
- * bootstrap CPU; each runs until it stops (DESIGN.md "Guests"), then its
- * exits are summed up in the log and the next one starts. */
+/* Guest lifecycle: the entry's guests run one after another; each runs
+ * until one of its vCPUs meets a stop (DESIGN.md "Guests", "CPUs"), then
+ * every vCPU leaves it, its exits are summed up in the log, and the next
+ * one starts with every AP waiting for a start-up IPI again. The
+ * sequencer runs on the bootstrap CPU, which also runs each guest's
+ * bootstrap vCPU; the APs join in hv/vcpu.c. */
 #include "hv.h"
+#include "acpi.h"
 #include "bootinfo.h"
 #include "gpmap.h"
 #include "guest.h"
+#include "fetch.h"
 #include "lapic.h"
+#include "lock.h"
+#include "nmi.h"
 #include "msr.h"
 #include "ptbuild.h"
 #include "trace.h"
@@ -29,8 +36,17 @@ static const char *const stop_names[] = {
 	[STOP_STUCK] = "stuck",
 };
 
-/* The one vCPU; owned by guests_run(). */
-static struct vcpu vcpu0;
+/* How long the sequencer waits for a vCPU to leave a stopped guest, and
+ * how often it kicks it meanwhile, in io_delay()s (about 1 us each on a
+ * PC; less under emulators, whose other CPUs then run less meanwhile). */
+#define LEAVE_WAIT_DELAYS 3000000u
+#define LEAVE_KICK_EVERY 100000u
+
+/* The guest APs may join (hv/lock.h: guest_lock, first in the lock
+ * order); NULL between guests. The struct is the sequencer's, on the
+ * bootstrap CPU's stack for the guest's run. */
+static struct spinlock guest_lock;
+static struct guest *running;
 /* No guest has started yet (the boot's timing line comes before the first). */
 static bool first_start = true;
 
@@ -43,6 +59,52 @@ void guest_stop(struct vcpu *v, enum stop_reason why, u64 code)
 {
 	v->stop = why;
 	v->stop_code = code;
+	cpu_attend(v->cpu, ATTN_STOP);
+}
+
+struct guest *guest_join(struct vcpu *v)
+{
+	struct guest *g;
+
+	spin_lock(&guest_lock);
+	g = running;
+	if (g && !g->stopping && g->member[v->cpu->index]) {
+		v->guest = g;
+		__atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
+	} else {
+		g = NULL;
+	}
+	spin_unlock(&guest_lock);
+	return g;
+}
+
+/* Every other vCPU of g that runs it: leave. */
+static void tell_others_to_leave(const struct guest *g)
+{
+	struct percpu *me = this_cpu();
+
+	for (u32 i = 0; i < cpu_count; i++) {
+		struct percpu *pc = cpu_table[i];
+
+		if (pc == me || !g->member[i] || pc->vcpu.state != VCPU_RUNNING)
+			continue;
+		cpu_attend(pc, ATTN_LEAVE);
+		cpu_kick(pc);
+	}
+}
+
+void guest_stopped_by(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+
+	spin_lock(&guest_lock);
+	if (g->stop == STOP_NONE) {
+		g->stop = v->stop;
+		g->stop_code = v->stop_code;
+	}
+	g->stopping = true;
+	spin_unlock(&guest_lock);
+	tell_others_to_leave(g);
 }
 
 bool guest_ram(gpa_t gpa, u64 len)
@@ -107,11 +169,27 @@ static void rom_copy_refresh(void)
 	memcpy(p + (RESET_VECTOR_LINEAR & (PAGE_SIZE - 1)), rom_hypercall, sizeof(rom_hypercall));
 }
 
+/* The guest-physical map reaches the CPU's physical-address width, where
+ * device memory above RAM lives (64-bit BARs, high MMIO windows), as far
+ * as 4-level tables translate. Without 1 GiB leaves every GiB costs a
+ * page directory: the map then stops at 1 TiB (4 MiB of tables). */
+#define GUEST_MAP_TOP_2M_ONLY ((u64)1 << 40)
+
+u64 guest_map_top(const struct pt_format *fmt)
+{
+	unsigned bits = cpu_phys_bits();
+	u64 top = bits >= 48 ? PT_ADDR_LIMIT : (u64)1 << bits;
+
+	if (!fmt->large_1g && top > GUEST_MAP_TOP_2M_ONLY)
+		top = GUEST_MAP_TOP_2M_ONLY;
+	return top;
+}
+
 int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8 *hypercall)
 {
 	static struct pt_range ranges[GUEST_MAP_MAX];
 	int n = gpmap_build(boot_info.map, boot_info.nmap, hv_region.base, hv_region.size,
-			    ranges, GUEST_MAP_MAX);
+			    guest_map_top(fmt), ranges, GUEST_MAP_MAX);
 
 	/* The APIC page and the ROM's last page on 4 KiB leaves of their
 	 * own: APIC writes go through hv/lapic.c, the ROM page is a copy.
@@ -175,21 +253,149 @@ static int guest_load(struct vcpu *v, struct guest *g, struct guest_start *st)
 	}
 }
 
-static void log_exits(const struct vcpu *v)
+/* "cpuid=3 hlt=0 ..." for counts[], every kind but the failed entries. */
+static void format_exits(char *buf, size_t size, const u64 *counts)
 {
-	char buf[256];
 	int n = 0;
 
-	for (int k = VMEXIT_CPUID; k < VMEXIT_KIND_COUNT && n < (int)sizeof(buf) - 32; k++) {
+	buf[0] = 0;
+	for (int k = VMEXIT_CPUID; k < VMEXIT_KIND_COUNT && n < (int)size - 32; k++) {
 		if (k == VMEXIT_INVALID)
 			continue;
-		n += fmt_snprintf(buf + n, sizeof(buf) - n, "%s%s=%llu", n ? " " : "",
-				  vmexit_kind_name(k), (unsigned long long)v->exits[k]);
+		n += fmt_snprintf(buf + n, size - n, "%s%s=%llu", n ? " " : "",
+				  vmexit_kind_name(k), (unsigned long long)counts[k]);
 	}
-	if (v->exits[VMEXIT_UNKNOWN])
-		fmt_snprintf(buf + n, sizeof(buf) - n, " unknown=%llu",
-			     (unsigned long long)v->exits[VMEXIT_UNKNOWN]);
+	if (counts[VMEXIT_UNKNOWN])
+		fmt_snprintf(buf + n, size - n, " unknown=%llu", (unsigned long long)counts[VMEXIT_UNKNOWN]);
+}
+
+static u64 total(const u64 *counts)
+{
+	u64 t = 0;
+
+	for (int k = 0; k < VMEXIT_KIND_COUNT; k++)
+		t += counts[k];
+	return t;
+}
+
+/* The stop line, the exits of all its vCPUs summed, and one line per vCPU
+ * (docs/log.md). */
+static void log_stop(struct guest *g)
+{
+	u64 sum[VMEXIT_KIND_COUNT] = { 0 }, mine[VMEXIT_KIND_COUNT];
+	struct io_counts io = { 0 };
+	char buf[256];
+
+	for (u32 i = 0; i < cpu_count; i++) {
+		struct vcpu *v = &cpu_table[i]->vcpu;
+
+		if (!g->member[i])
+			continue;
+		if (v->line_len && v->guest == g) {
+			v->line[v->line_len] = 0;
+			log_line("[%s] %s", g->name, v->line);
+		}
+		v->line_len = 0;
+		v->guest = NULL;
+		for (int k = 0; k < VMEXIT_KIND_COUNT; k++)
+			sum[k] += v->exits[k] - v->exits_at_start[k];
+		io_count_add(&io, &v->io_exits);
+	}
+	if (g->stop == STOP_EXIT_CODE)
+		log_line("guest %d \"%s\" stop reason=exit-code code=%llu exits=%llu", g->index, g->name,
+			 (unsigned long long)g->stop_code, (unsigned long long)total(sum));
+	else
+		log_line("guest %d \"%s\" stop reason=%s exits=%llu", g->index, g->name,
+			 stop_reason_name(g->stop), (unsigned long long)total(sum));
+	format_exits(buf, sizeof(buf), sum);
 	log_line("exits %s", buf);
+	io_count_log(&io);
+	for (u32 i = 0; i < cpu_count; i++) {
+		struct vcpu *v = &cpu_table[i]->vcpu;
+
+		if (!g->member[i])
+			continue;
+		for (int k = 0; k < VMEXIT_KIND_COUNT; k++)
+			mine[k] = v->exits[k] - v->exits_at_start[k];
+		format_exits(buf, sizeof(buf), mine);
+		log_line("cpu %u exits=%llu %s", i, (unsigned long long)total(mine), buf);
+	}
+}
+
+/* The guest's CPUs: the bootstrap CPU and the next ncpus - 1 APs Keel
+ * runs, in MADT order; their APIC IDs are what its MADT shows. */
+static u32 choose_cpus(struct guest *g, u32 ncpus, u32 *ids)
+{
+	u32 n = 0;
+
+	for (u32 i = 0; i < cpu_count && n < ncpus; i++) {
+		if (cpu_table[i]->state != CPU_UP)
+			continue;
+		g->member[i] = 1;
+		ids[n++] = cpu_table[i]->apic_id;
+	}
+	return n;
+}
+
+u32 cpus_for_guests(void)
+{
+	u32 n = 0;
+
+	for (u32 i = 0; i < cpu_count; i++)
+		n += cpu_table[i]->state == CPU_UP;
+	return n;
+}
+
+/* After the bootstrap vCPU left g: no vCPU joins any more, every one that
+ * runs it leaves. One that does not within LEAVE_WAIT_DELAYS is out of
+ * Keel's hands (under QEMU TCG an INIT from the I/O APIC resets an AMD
+ * CPU whatever Keel intercepts, docs/emulators.md): no later guest gets
+ * it. */
+static void wind_down(struct guest *g)
+{
+	bool all_out = false;
+
+	spin_lock(&guest_lock);
+	g->stopping = true;
+	running = NULL;
+	spin_unlock(&guest_lock);
+	for (u32 t = 0; !all_out; t++) {
+		all_out = true;
+		for (u32 i = 1; i < cpu_count; i++) {
+			struct percpu *pc = cpu_table[i];
+
+			if (!g->member[i] || pc->state != CPU_UP || pc->vcpu.state != VCPU_RUNNING)
+				continue;
+			all_out = false;
+			if (t % LEAVE_KICK_EVERY == 0) {
+				/* Again and again: a kick that merged with another
+				 * NMI or was lost must not keep this one out. */
+				if (t)
+					pc->kick_pending = 0;
+				cpu_attend(pc, ATTN_LEAVE);
+				cpu_kick(pc);
+			}
+			if (t == LEAVE_WAIT_DELAYS) {
+				log_line("cpus: cpu %u (APIC ID %u) did not leave guest %d \"%s\"; "
+					 "no later guest gets it", i, pc->apic_id, g->index, g->name);
+				pc->state = CPU_LOST;
+			}
+		}
+		io_delay();
+	}
+}
+
+/* NMIs that reached the bootstrap CPU while no guest ran on it (QEMU's
+ * monitor `nmi` during start-up, say) were Keel's, as a firmware's would
+ * be on a machine without Keel: the new guest, whose handler is not even
+ * set up yet, does not get them. They are said in the log. */
+static void drop_early_nmis(const struct guest *g)
+{
+	u32 n = __atomic_exchange_n(&this_cpu()->nmis, 0, __ATOMIC_SEQ_CST);
+
+	if (n)
+		log_line("cpus: %u NMI%s reached Keel before guest %d \"%s\" started: not the "
+			 "guest's, not injected", n, n == 1 ? "" : "s", g->index, g->name);
 }
 
 static void log_watchdog(const struct vcpu *v, const struct guest *g)
@@ -205,33 +411,57 @@ static void log_watchdog(const struct vcpu *v, const struct guest *g)
 }
 
 /* Runs one guest to its stop; returns how it stopped. */
-static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int i)
+static enum stop_reason run_guest(const struct cfg_entry *e, int i)
 {
 	struct guest g = { .index = i + 1, .cfg = &e->guests[i] };
+	struct vcpu *v = &cpu_table[0]->vcpu;
+	static u32 ids[CPU_MAX];
 	struct guest_start st;
-	struct vmexit ex;
+	u32 up = cpus_for_guests();
 
 	guest_name(&g, g.cfg);
 	log_line("guest %d \"%s\" start kind=%s", g.index, g.name, cfg_kind_name(g.cfg->kind));
-	if (guest_load(v, &g, &st)) {
+	if (g.cfg->cpus > up) {
+		log_line("guest %d \"%s\": cpus=%u is more than the %u CPU%s this machine gives guests",
+			 g.index, g.name, g.cfg->cpus, up, up == 1 ? "" : "s");
 		log_line("guest %d \"%s\" stop reason=load-error exits=0", g.index, g.name);
 		return STOP_UNHANDLED;
+	}
+	g.ncpus = choose_cpus(&g, g.cfg->cpus ? g.cfg->cpus : up, ids);
+	acpi_madt_show(ids, g.ncpus);
+	if (guest_load(v, &g, &st)) {
+		acpi_madt_restore();
+		log_line("guest %d \"%s\" stop reason=load-error exits=0", g.index, g.name);
+		return STOP_UNHANDLED;
+	}
+	for (u32 c = 0; c < cpu_count; c++) {
+		struct vcpu *m = &cpu_table[c]->vcpu;
+
+		if (!g.member[c])
+			continue;
+		memcpy(m->exits_at_start, m->exits, sizeof(m->exits));
+		memset(&m->io_exits, 0, sizeof(m->io_exits));
 	}
 	v->guest = &g;
 	v->stop = STOP_NONE;
 	v->kbc_command = 0;
 	v->stuck_periods = 0;
+	v->line_len = 0;
+	v->nmi_pending = 0;
+	v->lapic_ldr = 0;
+	v->lapic_dfr = 0xFFFFFFFFu;
 	v->hlt_retry = 0;
-	v->ipi_refused = false;
-	v->total_exits = 0;
-	memset(v->exits, 0, sizeof(v->exits));
-	memset(&v->io_exits, 0, sizeof(v->io_exits));
 	rom_copy_refresh();
 	msr_guest_reset(v);
 	st.watchdog = g.cfg->watchdog;
 	v->ops->vcpu_reset(v, &st);
+	drop_early_nmis(&g);
 	if (st.watchdog)
 		log_watchdog(v, &g);
+	spin_lock(&guest_lock);
+	running = &g;
+	__atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
+	spin_unlock(&guest_lock);
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);
 	trace_start(v, g.cfg->trace);
@@ -240,35 +470,14 @@ static enum stop_reason run_guest(struct vcpu *v, const struct cfg_entry *e, int
 		first_start = false;
 	}
 
-	while (v->stop == STOP_NONE) {
-		if (v->ops->run(v, &ex)) {
-			con_set_sinks(CON_ALL);
-			log_line("VM entry failed for guest %d \"%s\"", g.index, g.name);
-			v->ops->dump(v);
-			guest_stop(v, STOP_ENTRY_FAILED, 0);
-			break;
-		}
-		v->exits[ex.kind]++;
-		v->total_exits++;
-		exit_dispatch(v, &ex);
-		iommu_poll();
-	}
+	vcpu_loop(v);
+	wind_down(&g);
 	trace_stop(v);
 	iommu_guest_done();
-	if (g.line_len) {
-		g.line[g.line_len] = 0;
-		log_line("[%s] %s", g.name, g.line);
-	}
-	if (v->stop == STOP_EXIT_CODE)
-		log_line("guest %d \"%s\" stop reason=exit-code code=%llu exits=%llu", g.index, g.name,
-			 (unsigned long long)v->stop_code, (unsigned long long)v->total_exits);
-	else
-		log_line("guest %d \"%s\" stop reason=%s exits=%llu", g.index, g.name,
-			 stop_reason_name(v->stop), (unsigned long long)v->total_exits);
-	log_exits(v);
-	io_count_log(&v->io_exits);
+	log_stop(&g);
+	acpi_madt_restore();
 	v->guest = NULL;
-	return v->stop;
+	return g.stop;
 }
 
 /* The module whose pages end at end, or NULL. */
@@ -320,20 +529,11 @@ static void give_back_files(const struct cfg_entry *e, int done)
 		 (unsigned long long)(hv_region.size >> 10));
 }
 
-void guests_run(const struct cfg_entry *e, const struct hv_backend *ops)
+void guests_run(const struct cfg_entry *e)
 {
-	struct vcpu *v = &vcpu0;
-
-	v->ops = ops;
-	if (ops->init())
-		fatal("%s: could not turn the extension on", ops->name);
-	if (ops->vcpu_create(v) || ops->map_memory(v))
-		fatal("%s: out of memory setting up the virtual CPU", ops->name);
-	mem_report();
-
 	for (;;) {
 		for (int i = 0; i < e->nguests; i++) {
-			if (run_guest(v, e, i) == STOP_POWEROFF)
+			if (run_guest(e, i) == STOP_POWEROFF)
 				power_off(0);
 			/* A restart needs every file again. */
 			if (e->after != CFG_AFTER_RESTART && i + 1 < e->nguests)

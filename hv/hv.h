@@ -14,12 +14,15 @@ void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "keel: FATAL: ...", then the machine stops: emulators exit with code 3,
  * a real machine halts with the message on screen. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* " on cpu N" on an AP, "" on the bootstrap CPU: for lines that name it. */
+const char *cpu_suffix(void);
 
 void hv_halt(void) __attribute__((noreturn));
 
-/* Keel's region (hv/mem.c). Physical memory below 4 GiB is identity-mapped
- * in the hypervisor's page tables, so a host-physical address there is also
- * a pointer. The image itself runs at HV_VIRT_BASE. */
+/* Keel's region (hv/mem.c). All of RAM, and everything below 4 GiB, is
+ * identity-mapped in the hypervisor's page tables, so a host-physical
+ * address there is also a pointer (guest RAM included: check it with
+ * guest_ram() first). The image itself runs at HV_VIRT_BASE. */
 struct hv_region {
 	hpa_t base;
 	u64 size;         /* shrinks when finished guests' files go back (region_give_back) */
@@ -54,12 +57,20 @@ void region_give_back(hpa_t new_end);
 hpa_t heap_table_alloc(void *ctx);
 void *heap_table_ptr(hpa_t pa, void *ctx);
 void paging_init(void);
+/* Clears CR0.CD and CR0.NW (after WBINVD) on this CPU; true when either
+ * was set. VT-x leaves the guest's CD and NW in CR0 across VM exits. */
+bool cache_enable(void);
 
 /* Descriptor tables and exceptions (hv/trap.c). */
 void trap_init(void);
 
-/* Halt until an interrupt arrives; returns its vector, or -1 (hv/idle.c). */
+/* Halt until an interrupt arrives; returns its vector, or -1 when an NMI
+ * or another CPU wanted this CPU's attention first (hv/idle.c). */
 int idle_wait(void);
+/* The idle IDT and the NMI windows of hv/idle_stubs.asm: once, early. */
+void idle_init(void);
+/* Interrupts off; halts until this CPU's attention word is set. */
+void halt_until_attention(void);
 
 /* The TSC's rate in Hz, measured once against the PIT (hv/tsc.c); 0
  * when neither the PIT nor CPUID tells. */
@@ -81,6 +92,8 @@ void cpu_detect(struct cpu_info *ci);
 /* Keel's own CR4 on this CPU (the bootstrap CPU and each AP): #MC
  * reported rather than a shutdown, XSETBV allowed. */
 void hv_cpu_init(void);
+bool cpu_has_1g_pages(void);
+unsigned cpu_phys_bits(void);
 
 /* Sets bit n of a permission map (I/O and MSR bitmaps, IOPM, MSRPM). */
 static inline void bitmap_set(u8 *map, u32 n)

@@ -130,6 +130,21 @@ int insn_decode_store(const u8 *b, unsigned n, unsigned bits, struct insn_store 
 	return 0;
 }
 
+int insn_decode_mov_to_cr(const u8 *b, unsigned n, unsigned bits, u8 *cr, u8 *reg)
+{
+	unsigned i = 0;
+	u8 rex = 0;
+
+	if (bits == 64 && n > 0 && (b[0] & 0xF0) == 0x40)
+		rex = b[i++];
+	if (n < i + 3 || b[i] != 0x0F || b[i + 1] != 0x22)
+		return -1;
+	/* The mod field is ignored: the operand is always a register. */
+	*cr = (u8)(((b[i + 2] >> 3) & 7) | (rex & 4 ? 8 : 0));
+	*reg = (u8)((b[i + 2] & 7) | (rex & 1 ? 8 : 0));
+	return 0;
+}
+
 #define SVM_VMRUN_MODRM 0xD8	/* 0F 01 D8 VMRUN, D9 VMMCALL, DA VMLOAD, */
 #define SVM_LAST_MODRM 0xDF	/* DB VMSAVE, DC STGI, DD CLGI, DE SKINIT, DF INVLPGA */
 #define SVM_VMMCALL_MODRM 0xD9

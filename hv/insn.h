@@ -32,6 +32,12 @@ struct insn_store {
  * an instruction that does not fit in n bytes or 15. */
 int insn_decode_store(const u8 *b, unsigned n, unsigned bits, struct insn_store *out);
 
+/* Decodes b[0..n) as MOV to a control register (0F 22 /r, SDM vol. 2B
+ * "MOV--Move to/from Control Registers"; REX.R selects CR8-CR15 and REX.B
+ * R8-R15 in 64-bit code): 0 with *cr and *reg (0 = RAX ... 15 = R15), or
+ * -1. For the log of a failed VM entry, which names the instruction. */
+int insn_decode_mov_to_cr(const u8 *b, unsigned n, unsigned bits, u8 *cr, u8 *reg);
+
 /* Is the instruction in b[0..n) one of the SVM instructions that raise
  * #GP under AMD-V before their intercept is checked (APM vol. 2 15.5:
  * VMRUN, VMLOAD and VMSAVE with rAX not page-aligned or past the physical

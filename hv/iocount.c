@@ -3,21 +3,44 @@
 #include "iocount.h"
 #include "../lib/format.h"
 
-void io_count_slow(struct io_counts *c, u32 key)
+/* The slot for key, taken if new; -1 when all are taken. */
+static int slot_of(struct io_counts *c, u32 key)
 {
 	int i;
 
 	for (i = 0; i < c->used && c->slot[i].key != key; i++)
 		;
 	if (i == c->used) {
-		if (c->used == IO_COUNT_SLOTS) {
-			c->other++;
-			return;
-		}
+		if (c->used == IO_COUNT_SLOTS)
+			return -1;
 		c->slot[c->used++].key = key;
+	}
+	return i;
+}
+
+void io_count_slow(struct io_counts *c, u32 key)
+{
+	int i = slot_of(c, key);
+
+	if (i < 0) {
+		c->other++;
+		return;
 	}
 	c->slot[i].n++;
 	c->last = i;
+}
+
+void io_count_add(struct io_counts *into, const struct io_counts *from)
+{
+	into->other += from->other;
+	for (int k = 0; k < from->used; k++) {
+		int i = slot_of(into, from->slot[k].key);
+
+		if (i < 0)
+			into->other += from->slot[k].n;
+		else
+			into->slot[i].n += from->slot[k].n;
+	}
 }
 
 /* `keel: io exits out:0xcf8/4=16570 in:0x64/1=73 ...`, most first. */

@@ -41,6 +41,9 @@ static inline void io_count(struct io_counts *c, u32 key)
 		io_count_slow(c, key);
 }
 
+/* Adds the counts of one vCPU to a guest's (its vCPUs' sum). */
+void io_count_add(struct io_counts *into, const struct io_counts *from);
+
 /* Prints `keel: io exits ...` for the guest that stopped. */
 void io_count_log(const struct io_counts *c);
 

@@ -13,39 +13,41 @@ static bool logical_match(const struct ipi_self *s, u32 dest)
 	return dest & s->ldr;
 }
 
-static bool targets_self(const struct ipi_self *s, u32 lo, u32 dest)
+bool ipi_reaches(const struct ipi_self *sender, const struct ipi_self *cpu, u32 lo, u32 dest)
 {
-	u32 broadcast = s->x2apic ? 0xFFFFFFFFu : 0xFF;
+	u32 broadcast = sender->x2apic ? 0xFFFFFFFFu : 0xFF;
 
 	switch (ICR_SHORTHAND(lo)) {
 	case ICR_SH_SELF:
+		return cpu == sender;
 	case ICR_SH_ALL:
 		return true;
 	case ICR_SH_OTHERS:
-		return false;
+		return cpu != sender;
 	default:
 		if (lo & ICR_DEST_LOGICAL)
-			return logical_match(s, dest);
-		return dest == s->id || dest == broadcast;
+			return logical_match(cpu, dest);
+		return dest == cpu->id || dest == broadcast;
 	}
 }
 
-enum ipi_action ipi_filter(const struct ipi_self *self, u32 *lo, u32 *dest)
+enum ipi_action ipi_classify(u32 lo)
 {
-	u32 mode = ICR_MODE(*lo);
-
-	if (mode == ICR_MODE_STARTUP)
-		return IPI_DROP;
-	if (mode == ICR_MODE_INIT) {
+	switch (ICR_MODE(lo)) {
+	case ICR_MODE_STARTUP:
+		return IPI_STARTUP;
+	case ICR_MODE_INIT:
 		/* The level de-assert that follows an INIT on old systems
 		 * (SDM 11.6.1) resets nothing. */
-		if ((*lo & ICR_TRIGGER_LEVEL) && !(*lo & ICR_LEVEL_ASSERT))
+		if ((lo & ICR_TRIGGER_LEVEL) && !(lo & ICR_LEVEL_ASSERT))
 			return IPI_DROP;
-		return targets_self(self, *lo, *dest) ? IPI_RESET : IPI_DROP;
+		return IPI_INIT;
+	default:
+		return IPI_PASS;
 	}
-	if (!targets_self(self, *lo, *dest))
-		return IPI_DROP;
-	*lo &= ~((3u << 18) | ICR_DEST_LOGICAL);
-	*dest = self->id;
-	return IPI_SEND;
+}
+
+u32 ipi_x2apic_ldr(u32 x2apic_id)
+{
+	return (x2apic_id >> 4) << 16 | 1u << (x2apic_id & 0xF);
 }

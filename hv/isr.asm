@@ -115,6 +115,22 @@ xsetbv_safe_refused:
 	mov eax, -1
 	ret
 
+; nmi_unblock(): an IRET to the next instruction. After a VM exit caused
+; by an NMI the CPU blocks NMIs until its next IRET (SDM vol. 3C 27.7.1,
+; 28.1); Keel's own handler, which would end in one, never ran.
+global nmi_unblock
+nmi_unblock:
+	mov rax, rsp
+	push qword 0x10			; SS
+	push rax			; RSP as it was
+	pushfq
+	push qword 0x08			; CS
+	lea rax, [rel .back]
+	push rax
+	iretq
+.back:
+	ret
+
 section .rodata
 align 8
 ; (faulting instruction, where to resume) pairs for hv_exception().

@@ -9,10 +9,26 @@
 #include "insn.h"
 #include "ipi.h"
 #include "lapic.h"
+#include "nmi.h"
+#include "percpu.h"
 #include "x86.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
+
+/* Do guests' writes to the local APIC exit? Set once by hv_main() before
+ * the first guest. */
+static bool filtered;
+
+void lapic_set_filtered(bool on)
+{
+	filtered = on;
+}
+
+bool lapic_filtered(void)
+{
+	return filtered;
+}
 
 gpa_t lapic_page(void)
 {
@@ -36,6 +52,21 @@ void lapic_icr_write(u32 dest, u32 lo)
 		io_delay();
 }
 
+void lapic_send(u32 apic_id, u32 lo)
+{
+	u32 hi;
+
+	if (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD) {
+		wrmsr(MSR_X2APIC_ICR, (u64)apic_id << 32 | lo);
+		return;
+	}
+	/* A guest that wrote ICR_HI and was interrupted before its ICR_LO
+	 * write finds its destination again. */
+	hi = *lapic_reg(LAPIC_ICR_HI);
+	lapic_icr_write(apic_id, lo);
+	*lapic_reg(LAPIC_ICR_HI) = hi;
+}
+
 static struct ipi_self self_xapic(void)
 {
 	u32 dfr = *lapic_reg(LAPIC_DFR);
@@ -44,29 +75,76 @@ static struct ipi_self self_xapic(void)
 				  .cluster = (dfr >> 28) == 0 };
 }
 
-/* The guest's IPI: sent to its own CPU, dropped, or its CPU's reset.
- * Returns false when the guest was stopped. */
-static bool ipi(struct vcpu *v, const struct ipi_self *self, u32 *lo, u32 *dest)
+/* Another CPU as the guest set up its local APIC there: its ID, and the
+ * logical ID its own vCPU wrote (xAPIC) or its x2APIC ID gives. */
+static struct ipi_self view_of(const struct percpu *pc, bool x2apic)
 {
-	u32 asked_lo = *lo, asked_dest = *dest;
+	const struct vcpu *v = &pc->vcpu;
 
-	switch (ipi_filter(self, lo, dest)) {
-	case IPI_SEND:
-		return true;
-	case IPI_RESET:
-		log_line("guest reset request: INIT IPI to its own CPU (ICR 0x%x)", asked_lo);
+	if (x2apic)
+		return (struct ipi_self){ .x2apic = true, .id = pc->apic_id,
+					  .ldr = ipi_x2apic_ldr(pc->apic_id) };
+	return (struct ipi_self){ .id = pc->apic_id, .ldr = v->lapic_ldr >> 24,
+				  .cluster = (v->lapic_dfr >> 28) == 0 };
+}
+
+/* INIT or start-up IPI lo for the vCPU on pc. The guest's bootstrap CPU
+ * resets on INIT; an AP's vCPU gets either by mail and an NMI (hv/vcpu.c,
+ * where it waits in Keel). False once the guest is stopped. */
+static bool deliver(struct vcpu *v, struct percpu *pc, enum ipi_action act, u32 lo)
+{
+	u32 bit = act == IPI_INIT ? ATTN_INIT : ATTN_SIPI, posted;
+	bool running;
+
+	if (act == IPI_INIT && pc->index == 0) {
+		log_line("guest reset request: INIT IPI to its %s CPU (ICR 0x%x)",
+			 pc == v->cpu ? "own" : "bootstrap", lo);
 		guest_stop(v, STOP_RESET, 0);
 		return false;
-	case IPI_DROP:
-		break;
 	}
-	/* Once per guest: a guest that loops on it must not fill the log. */
-	if (!v->ipi_refused) {
-		log_line("guest IPI to other CPUs refused: ICR 0x%x destination 0x%x "
-			 "(guests run on one CPU; further refusals not logged)", asked_lo, asked_dest);
-		v->ipi_refused = true;
+	/* Only what changes something is sent: an INIT to a vCPU that runs,
+	 * a SIPI to one that waits (SDM vol. 3A 9.4.4: a second SIPI finds
+	 * the AP running and does nothing). Then no kick can be taken for an
+	 * NMI of the guest's that comes at the same time (hv/nmi.c). What
+	 * the vCPU will be once what is posted is done counts too: a start-up
+	 * IPI right after an INIT finds the AP still running, about to wait
+	 * (Linux sends them back to back on recent CPUs). The mail is read
+	 * before the state: hv/vcpu.c changes the state, then clears it. */
+	posted = __atomic_load_n(&pc->mail, __ATOMIC_SEQ_CST);
+	running = __atomic_load_n(&pc->vcpu.state, __ATOMIC_SEQ_CST) == VCPU_RUNNING;
+	if (act == IPI_INIT ? !running && !(posted & ATTN_SIPI) : running && !(posted & ATTN_INIT))
+		return true;
+	if (act == IPI_STARTUP)
+		pc->sipi_vector = (u8)ICR_VECTOR(lo);
+	__atomic_or_fetch(&pc->mail, bit, __ATOMIC_SEQ_CST);
+	cpu_attend(pc, bit);
+	cpu_kick(pc);
+	return true;
+}
+
+/* The guest's write of lo to the ICR (destination dest): INIT and
+ * start-up IPIs go to the guest's own vCPUs through Keel, every other
+ * IPI to the ICR as written (hv/ipi.h). False when it stopped the guest. */
+static bool guest_ipi(struct vcpu *v, const struct ipi_self *self, u32 lo, u32 dest)
+{
+	enum ipi_action act = ipi_classify(lo);
+	const struct guest *g = v->guest;
+
+	if (act == IPI_PASS) {	/* xAPIC only: lapic_x2apic_write() passes its own */
+		lapic_icr_write(dest, lo);
+		return true;
 	}
-	return false;
+	for (u32 i = 0; act != IPI_DROP && g && i < cpu_count; i++) {
+		struct percpu *pc = cpu_table[i];
+		struct ipi_self them;
+
+		if (!g->member[i] || pc->state != CPU_UP)
+			continue;
+		them = view_of(pc, self->x2apic);
+		if (ipi_reaches(self, pc == v->cpu ? self : &them, lo, dest) && !deliver(v, pc, act, lo))
+			return false;
+	}
+	return true;
 }
 
 /* The local vector table may send INIT to this CPU (LINT0/1, the
@@ -120,17 +198,18 @@ bool lapic_npf(struct vcpu *v, const struct vmexit *e)
 		vcpu_set_reg(v, (enum vcpu_reg)st.reg, old);
 	if (off == LAPIC_ICR_LO) {
 		struct ipi_self self = self_xapic();
-		u32 asked_dest = *lapic_reg(LAPIC_ICR_HI), dest = asked_dest >> 24;
+		u32 asked_dest = *lapic_reg(LAPIC_ICR_HI);
 
-		if (!ipi(v, &self, &val, &dest)) {
-			if (v->stop == STOP_NONE)
-				advance_by(v, e, st.len);
+		if (!guest_ipi(v, &self, val, asked_dest >> 24))
 			return true;
-		}
-		lapic_icr_write(dest, val);
 		*lapic_reg(LAPIC_ICR_HI) = asked_dest;	/* what the guest reads back */
 	} else if (!(off & 15)) {
 		*lapic_reg(off) = lvt_filter(off, val);
+		/* Other CPUs match logical destinations against these. */
+		if (off == LAPIC_LDR)
+			v->lapic_ldr = val;
+		else if (off == LAPIC_DFR)
+			v->lapic_dfr = val;
 	}
 	advance_by(v, e, st.len);
 	return true;
@@ -152,8 +231,10 @@ int lapic_x2apic_write(struct vcpu *v, u32 msr, u64 val)
 	if (msr == MSR_X2APIC_ICR) {
 		self.id = (u32)rdmsr(MSR_X2APIC_ID);
 		self.ldr = (u32)rdmsr(MSR_X2APIC_LDR);
-		if (!ipi(v, &self, &lo, &dest))
-			return 0;
+		if (ipi_classify(lo) == IPI_PASS)
+			return wrmsr_safe(msr, val);
+		guest_ipi(v, &self, lo, dest);
+		return 0;
 	} else {
 		lo = lvt_filter((msr - X2APIC_MSR(0)) << 4, lo);
 	}

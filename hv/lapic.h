@@ -1,8 +1,10 @@
 /* The guest's local APIC: its registers stay the guest's, read and written
- * on the real APIC, except that every write goes through Keel so that no
- * IPI leaves for another CPU (hv/ipi.h, docs/security.md KEEL-SEC-4/5).
- * The APIC page is write-protected in the EPT/NPT; x2APIC's ICR (MSR 830h)
- * is in the MSR bitmaps. */
+ * on the real APIC. Where Keel must deliver INIT and start-up IPIs itself
+ * (AMD-V always; VT-x when a CPU is outside Keel's control), every write
+ * goes through Keel: the APIC page is write-protected in the EPT/NPT, the
+ * x2APIC ICR and LVT MSRs are in the MSR bitmaps, and the ICR's INIT and
+ * SIPI reach only the guest's own vCPUs (hv/ipi.h, docs/security.md
+ * KEEL-SEC-4/5, docs/cpus.md). */
 #ifndef KEEL_LAPIC_H
 #define KEEL_LAPIC_H
 
@@ -21,6 +23,11 @@
 #define ICR_DELIVERY_PENDING (1u << 12)
 #define X2APIC_MSR(off) (0x800u + ((off) >> 4))
 
+/* Do guests' writes to the local APIC go through Keel (see above)? Set
+ * once at start-up (hv/main.c). */
+void lapic_set_filtered(bool on);
+bool lapic_filtered(void);
+
 /* The page of the local APIC's registers, fixed at start-up: guests may
  * not move it (hv/exit.c refuses a new base). */
 gpa_t lapic_page(void);
@@ -33,6 +40,11 @@ volatile u32 *lapic_reg(u32 off);
  * idle, SDM 11.6.1), or after about a millisecond. */
 void lapic_icr_write(u32 dest, u32 lo);
 
+/* Keel's own IPI lo to the CPU with this APIC ID, in whichever mode the
+ * local APIC is (xAPIC or x2APIC); the ICR's high half is left as the
+ * guest wrote it. */
+void lapic_send(u32 apic_id, u32 lo);
+
 /* A nested-page fault: true when it was a write to the APIC page, which
  * is then done (or refused) and the guest moved past the instruction. */
 bool lapic_npf(struct vcpu *v, const struct vmexit *e);
@@ -41,9 +53,9 @@ bool lapic_npf(struct vcpu *v, const struct vmexit *e);
  * LVT entries that can send INIT)? */
 bool lapic_x2apic_msr(u32 msr);
 
-/* WRMSR of val to one of those, in x2APIC mode, filtered like the MMIO
- * writes (an IPI may stop the guest or be dropped). 0, or -1 when the
- * CPU refused the value: the guest's #GP. */
+/* WRMSR of val to one of those, in x2APIC mode, like the MMIO writes (an
+ * INIT may stop the guest). 0, or -1 when the CPU refused the value: the
+ * guest's #GP. */
 int lapic_x2apic_write(struct vcpu *v, u32 msr, u64 val);
 
 #endif

@@ -6,6 +6,8 @@
 #include "bootinfo.h"
 #include "firmware.h"
 #include "guest.h"
+#include "lapic.h"
+#include "percpu.h"
 #include "../iommu/iommu.h"
 #include "../lib/config.h"
 #include "../lib/console.h"
@@ -41,23 +43,36 @@ static void report_memory(void)
 			 (unsigned long long)(bi->mods[i].end - bi->mods[i].start));
 }
 
-/* Guests run on the bootstrap CPU only; the others are hidden from what
- * guests read and parked in Keel (DESIGN.md "CPUs", hv/smp.c). */
-static void hide_and_park_aps(const struct hv_backend *ops)
+/* Every CPU a vCPU (DESIGN.md "CPUs"): the extension on, guest memory
+ * mapped once for all of them, the bootstrap CPU's vCPU, then the APs,
+ * each into its own vCPU loop. */
+static void cpus_start(const struct hv_backend *ops)
 {
-	static u32 ids[AP_MAX];
-	u32 a, b, c, d;
-	int n, nids;
+	struct vcpu *v = &this_cpu()->vcpu;
 
-	cpuid(1, 0, &a, &b, &c, &d);
-	n = acpi_hide_aps(b >> 24, ids, AP_MAX, &nids); /* CPUID.1:EBX[31:24]: initial APIC ID */
-	if (n < 0) {
-		log_line("cpus: no ACPI MADT; guests run on the bootstrap CPU only");
-		return;
+	if (ops->init())
+		fatal("%s: could not turn the extension on", ops->name);
+	if (ops->map_memory())
+		fatal("%s: out of memory mapping guest memory", ops->name);
+	v->ops = ops;
+	if (ops->vcpu_create(v))
+		fatal("%s: out of memory setting up the virtual CPU", ops->name);
+	smp_start_aps(ops);
+	/* With every other CPU a vCPU of the guest's, its IPIs may go where
+	 * it sends them (VT-x: INIT and SIPI come back as exits). A CPU
+	 * outside Keel's control must not get a guest's start-up IPI, and
+	 * where an INIT stays pending after its exit none may reach a vCPU:
+	 * then every write to the local APIC goes through Keel (hv/lapic.c). */
+	if (ops->apic_passthrough && !vcpu_sipi_by_mail()) {
+		ops->apic_passthrough();
+	} else {
+		vcpu_set_sipi_by_mail();
+		lapic_set_filtered(true);
 	}
-	log_line("cpus: %d AP%s hidden from guests (MADT entries disabled); guests run on "
-		 "the bootstrap CPU only", n, n == 1 ? "" : "s");
-	smp_park_aps(ops, ids, nids);
+	log_line("cpus: %u CPU%s for guests; their writes to the local APIC %s", cpus_for_guests(),
+		 cpus_for_guests() == 1 ? "" : "s", lapic_filtered() ?
+		 "go through Keel (hv/lapic.c)" : "go to the local APIC directly");
+	mem_report();
 }
 
 static const struct cfg_entry *parse_entry(void)
@@ -80,6 +95,8 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
 	struct cpu_info ci;
 	u64 tsc = rdtsc();
 
+	trap_init();
+	percpu_init_bsp();
 	if (boot_flags & HV_BOOT_UEFI)
 		con_limit(CON_E9 | CON_COM1); /* UEFI left a graphics mode: no text screen */
 	con_init(CON_ALL);
@@ -87,17 +104,16 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
 	if (magic != HV_ENTRY_MAGIC)
 		fatal("entered with magic 0x%llx: not started by Keel's stage 2",
 		      (unsigned long long)magic);
-	trap_init();
 	hv_cpu_init();
+	idle_init();
 	bootinfo_read(info_pa, region_base, region_size);
 	boot_info.tsc.hv = tsc;
 	mem_init(region_base, region_size, boot_info.heap_start, boot_info.heap_end);
 	paging_init();
 	report_memory();
 	firmware_init(rsdp, boot_flags);
-	/* Once the RSDP is known, before hide_and_park_aps() disables the
-	 * APs' MADT entries. */
-	hv_region.cpus = acpi_madt_cpus(acpi_find_table("APIC"));
+	/* Once the RSDP is known: the CPUs the loader sized the region for. */
+	hv_region.cpus = acpi_madt_cpu_count(acpi_find_table("APIC"));
 
 	cpu_detect(&ci);
 	log_line("cpu vendor=%s backend=%s",
@@ -110,11 +126,12 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
 	ops = hv_backend_select(ci.backend);
 	if (!ops)
 		fatal("no %s backend in this build", ci.backend);
-	hide_and_park_aps(ops);
-	iommu_init();
 	e = parse_entry();
 	firmware_check_entry(e);
+	/* Before the EPT/NPT is built: the IOMMUs' registers stay out of it. */
+	iommu_init();
+	cpus_start(ops);
 	log_line("entry \"%s\" with %d guest%s, after %s", e->title, e->nguests,
 		 e->nguests == 1 ? "" : "s", cfg_after_name(e->after));
-	guests_run(e, ops);
+	guests_run(e);
 }

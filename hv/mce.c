@@ -33,7 +33,7 @@ static void taken(void)
 	__atomic_fetch_sub(&guest_events_noted, 1, __ATOMIC_SEQ_CST);
 }
 
-static u8 this_cpu(void)
+static u8 initial_apic_id(void)
 {
 	u32 a, b, c, d;
 
@@ -45,7 +45,7 @@ u64 mce_report(const char *where, u64 rip)
 {
 	u32 a, b, c, d;
 	u64 cap, status, bank, addr, misc;
-	u8 cpu = this_cpu();
+	u8 cpu = initial_apic_id();
 
 	cpuid(1, 0, &a, &b, &c, &d);
 	if (!(d & CPUID_1_EDX_MCA)) {
@@ -83,7 +83,7 @@ u64 mce_report(const char *where, u64 rip)
 
 void debug_trap_for_guest(u64 dr6)
 {
-	u8 cpu = this_cpu();
+	u8 cpu = initial_apic_id();
 
 	note(dbg_pending[cpu] != 0);
 	dbg_pending[cpu] |= dr6 | (1ull << 63);
@@ -98,7 +98,7 @@ void guest_events_deliver(struct vcpu *v)
 
 	if (v->stop != STOP_NONE)
 		return;
-	cpu = this_cpu();
+	cpu = initial_apic_id();
 	if (mce_pending[cpu]) {
 		mce_pending[cpu] = 0;
 		taken();

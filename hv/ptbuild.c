@@ -61,6 +61,8 @@ int pt_init(struct pt_builder *b, const struct pt_format *fmt,
 	b->ptr = ptr;
 	b->ctx = ctx;
 	b->tables = 0;
+	b->leaf_ok = NULL;
+	b->leaf_ctx = NULL;
 	b->root = new_table(b);
 	return b->root ? 0 : -1;
 }
@@ -86,7 +88,8 @@ static int map_page(struct pt_builder *b, u64 addr, u64 end,
 
 		if (!fmt->present(*e)) {
 			if (leaf_allowed(fmt, level) && !(addr & (sz - 1)) &&
-			    end - addr >= sz) {
+			    end - addr >= sz &&
+			    (level == 1 || !b->leaf_ok || b->leaf_ok(addr, sz, b->leaf_ctx))) {
 				*e = fmt->leaf_entry(addr, level, type);
 				*size = sz;
 				return 0;

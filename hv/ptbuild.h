@@ -55,6 +55,11 @@ struct pt_builder {
 	void *ctx;
 	hpa_t root;		/* the PML4 */
 	unsigned tables;	/* table pages allocated, the root included */
+	/* May [addr, addr+size) be one large leaf (2 MiB or 1 GiB)? NULL
+	 * (pt_init's choice): whenever alignment and length allow. Keel's
+	 * own map asks the MTRRs (hv/hostmap.c). */
+	bool (*leaf_ok)(u64 addr, u64 size, const void *leaf_ctx);
+	const void *leaf_ctx;
 };
 
 /* Allocates the root. Returns 0, or -1 when alloc fails. */

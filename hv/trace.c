@@ -112,8 +112,8 @@ static int trace_run(struct vcpu *v, struct vmexit *e)
 	cs_base = vcpu_get_reg(v, VCPU_CS_BASE);
 	if (cs_base)
 		fmt_snprintf(base, sizeof(base), " cs.base=0x%llx", (ull)cs_base);
-	log_line("trace %u %s rip=0x%llx%s%s", seq, vmexit_kind_name(e->kind),
-		 (ull)vcpu_get_reg(v, VCPU_RIP), base, details);
+	log_line("trace %u %s rip=0x%llx%s%s%s", seq, vmexit_kind_name(e->kind),
+		 (ull)vcpu_get_reg(v, VCPU_RIP), base, details, cpu_suffix());
 	if (seq == trace_limit)
 		log_line("trace: the first %u exits were logged, later ones are not", seq);
 	return r;
@@ -121,6 +121,7 @@ static int trace_run(struct vcpu *v, struct vmexit *e)
 
 void trace_start(struct vcpu *v, u32 n)
 {
+	trace_limit = n;
 	if (!n)
 		return;
 	untraced = v->ops;
@@ -129,6 +130,12 @@ void trace_start(struct vcpu *v, u32 n)
 	trace_limit = n;
 	trace_seq = 0;
 	v->ops = &traced;
+}
+
+void trace_join(struct vcpu *v)
+{
+	if (trace_limit && untraced)
+		v->ops = &traced;
 }
 
 void trace_stop(struct vcpu *v)

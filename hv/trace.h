@@ -8,7 +8,10 @@
 /* Before the guest's first entry: with n > 0, the next n exits of v are
  * logged as they come back from the backend. n == 0 changes nothing. */
 void trace_start(struct vcpu *v, u32 n);
-/* After the guest stopped: v runs untraced again. */
+/* An AP's vCPU that joins the traced guest (hv/vcpu.c): its exits count
+ * toward the same n, their lines end with " on cpu N". */
+void trace_join(struct vcpu *v);
+/* After the guest stopped (or v left it): v runs untraced again. */
 void trace_stop(struct vcpu *v);
 
 #endif

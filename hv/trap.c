@@ -1,39 +1,26 @@
-/* The hypervisor's own GDT, TSS and IDT, and what happens when Keel itself
- * takes an exception: one FATAL line with the vector, RIP and error code,
- * the registers, and a clean stop (never a triple fault). */
+/* The hypervisor's IDT, and what happens when Keel itself takes an
+ * exception: one FATAL line with the vector, RIP and error code, the
+ * registers, and a clean stop (never a triple fault). NMIs are not
+ * exceptions here: hv/nmi.c takes them. (GDT and TSS: hv/percpu.c.) */
 #include "hv.h"
 #include "mce.h"
+#include "percpu.h"
 #include "trap.h"
 #include "x86.h"
 #include "../lib/console.h"
 #include "../lib/io.h"
 #include "../lib/string.h"
 
-/* 64-bit TSS (SDM 8.7, figure 8-11). */
-struct tss64 {
-	u32 reserved0;
-	u64 rsp[3];
-	u64 reserved1;
-	u64 ist[7];
-	u64 reserved2;
-	u16 reserved3;
-	u16 iomap_base;
-} __attribute__((packed));
-
-
-
-#define IST_CRITICAL 1          /* #DF, NMI and #MC run on their own stack */
+#define IST_CRITICAL 1          /* #DF, NMI and #MC run on their CPU's own stack */
 #define EXC_NMI 2
 #define EXC_DF 8
 #define EXC_MC 18
 
 extern const u64 isr_table[32];
 
-/* Written once by trap_init() on the bootstrap CPU, then only read. */
-static u64 gdt[5] __attribute__((aligned(16)));
-static struct tss64 tss __attribute__((aligned(16)));
+/* Written once by trap_init() on the bootstrap CPU, then only read; every
+ * CPU loads it (hv/percpu.c), each with its own TSS for IST 1. */
 static struct idt_gate idt[32] __attribute__((aligned(16)));
-static u8 critical_stack[8192] __attribute__((aligned(16)));
 
 static const char *const exception_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -47,57 +34,21 @@ static const char *const exception_names[32] = {
 	"#VC VMM communication", "#SX security", "reserved 31",
 };
 
-static void set_tss_descriptor(void)
-{
-	u64 base = (u64)(uintptr_t)&tss, limit = sizeof(tss) - 1;
-
-	/* A 16-byte system descriptor, type 9 (available 64-bit TSS). */
-	gdt[3] = (limit & 0xFFFF) | (base & 0xFFFFFF) << 16 | 0x89ull << 40 |
-		 ((limit >> 16) & 0xF) << 48 | ((base >> 24) & 0xFF) << 56;
-	gdt[4] = base >> 32;
-}
-
 void trap_init(void)
 {
-	struct desc_ptr idtr = { sizeof(idt) - 1, (u64)(uintptr_t)idt };
-
-	gdt[0] = 0;
-	gdt[1] = 0x00AF9A000000FFFFull; /* 0x08: 64-bit code */
-	gdt[2] = 0x00CF92000000FFFFull; /* 0x10: data */
-	tss.ist[IST_CRITICAL - 1] = (u64)(uintptr_t)(critical_stack + sizeof(critical_stack));
-	tss.iomap_base = sizeof(tss); /* no I/O bitmap */
-	set_tss_descriptor();
-
 	for (int v = 0; v < 32; v++) {
 		bool critical = v == EXC_NMI || v == EXC_DF || v == EXC_MC;
 
 		idt[v] = idt_gate(isr_table[v], critical ? IST_CRITICAL : 0);
 	}
-
-	trap_load_gdt();
-	__asm__ volatile("ltr %w0" : : "r"((u16)GDT_SEL_TSS));
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	trap_load_idt();
 }
 
-void trap_load_gdt(void)
+void trap_load_idt(void)
 {
-	struct desc_ptr gdtr = { sizeof(gdt) - 1, (u64)(uintptr_t)gdt };
+	struct desc_ptr idtr = { sizeof(idt) - 1, (u64)(uintptr_t)idt };
 
-	__asm__ volatile("lgdt %0" : : "m"(gdtr));
-	/* Reload CS with a far return, then the data segments. */
-	__asm__ volatile("pushq %0\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n"
-			 "1:\n\t"
-			 "movw %w1, %%ds\n\t"
-			 "movw %w1, %%es\n\t"
-			 "movw %w1, %%ss\n\t"
-			 "movw %w1, %%fs\n\t"
-			 "movw %w1, %%gs"
-			 :
-			 : "i"(GDT_SEL_CODE), "r"(GDT_SEL_DATA)
-			 : "rax", "memory");
+	__asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
 static u64 read_cr2(void)
@@ -129,6 +80,10 @@ void hv_exception(struct trap_frame *f)
 	static int nested;
 	const char *name = exception_names[f->vector & 31];
 
+	if (f->vector == X86_EXC_NMI) {
+		hv_nmi(f);
+		return;
+	}
 	if (safe_fixup(f))
 		return;
 	if (f->vector == X86_EXC_MC) {
@@ -150,6 +105,12 @@ void hv_exception(struct trap_frame *f)
 		debug_trap_for_guest(dr6);
 		return;
 	}
+	/* APM vol. 2 15.29.1 (VM_CR.R_INIT, set by svm/svm.c where the CPU
+	 * allows it): an INIT that reaches a CPU in Keel becomes #SX with
+	 * error code 1 instead of resetting it. The guest's INIT already
+	 * exited to Keel (#VMEXIT(INIT)); nothing is left to do. */
+	if (f->vector == X86_EXC_SX && f->error_code == 1)
+		return;
 
 	con_set_sinks(CON_ALL);
 	if (nested++) {
@@ -158,9 +119,10 @@ void hv_exception(struct trap_frame *f)
 		emulator_exit(3);
 		hv_halt();
 	}
-	log_line("FATAL: exception %llu (%s) in Keel at rip=0x%llx error=0x%llx",
+	nmi_halt_others();
+	log_line("FATAL: exception %llu (%s) in Keel at rip=0x%llx error=0x%llx%s",
 		 (unsigned long long)f->vector, name, (unsigned long long)f->rip,
-		 (unsigned long long)f->error_code);
+		 (unsigned long long)f->error_code, cpu_suffix());
 	log_line("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx",
 		 (unsigned long long)f->rax, (unsigned long long)f->rbx,
 		 (unsigned long long)f->rcx, (unsigned long long)f->rdx);

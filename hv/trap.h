@@ -33,9 +33,18 @@ struct desc_ptr {
 #define GDT_SEL_DATA 0x10
 #define GDT_SEL_TSS 0x18
 
-/* Loads Keel's GDT and reloads CS and the data segments (not TR: its
- * descriptor is the bootstrap CPU's). trap_init() and the parked APs. */
-void trap_load_gdt(void);
+/* Loads Keel's IDT (trap_init() built it) on the calling CPU. */
+void trap_load_idt(void);
+
+/* An NMI taken in Keel (hv/nmi.c): counted for the vCPU loop, never
+ * fatal. */
+void hv_nmi(struct trap_frame *f);
+
+/* An IRET to the next instruction: NMIs are no longer blocked (hv/isr.asm). */
+void nmi_unblock(void);
+
+/* Stops every other CPU (an NMI each) before a FATAL line. */
+void nmi_halt_others(void);
 
 /* The entry of Keel's own handler for exception vector (0-31): the idle
  * IDT and a parked AP's IDT point #MC (and #DB) there too, so that one

@@ -10,8 +10,8 @@
 #include "msr.h"
 
 /* General registers the entry/exit stub saves and restores, in this order
- * (the stubs use these offsets; hv/asm-offsets checks them). RSP and RAX
- * live in the VMCB on SVM, RSP in the VMCS on VMX: use vcpu_get_reg(). */
+ * (the stubs use these offsets; hv/gprs.inc and _Static_asserts check
+ * them). RSP lives in the VMCB or the VMCS: use vcpu_get_reg(). */
 struct guest_gprs {
 	u64 rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
 	u64 r8, r9, r10, r11, r12, r13, r14, r15;
@@ -60,22 +60,42 @@ enum stop_reason {
 
 struct vcpu;
 
+/* run()'s results besides 0 (an exit, decoded into *e). */
+#define RUN_FAILED 1    /* the VM entry failed: e->kind == VMEXIT_INVALID */
+#define RUN_ABORTED 2   /* an NMI or another CPU wanted this one before the entry */
+
 struct hv_backend {
 	const char *name;                     /* "svm", "vmx" */
-	/* Turn the extension on for this CPU; 0 or a negative error. */
+	/* Turn the extension on for the calling CPU: the bootstrap CPU first
+	 * (which also reads the capabilities), then each AP. 0, or negative. */
 	int (*init)(void);
-	/* On an AP Keel parks (hv/smp.c): make INIT unable to reach it
-	 * (VMX root operation; SVM with GIF clear). page: a zeroed page of
-	 * its own. 0, or -1 when it could not. */
-	int (*park)(hpa_t page);
+	/* Guest-physical memory, shared by every vCPU: identity map of the
+	 * ranges guests may use, with writes to the local APIC's page
+	 * exiting. Once, on the bootstrap CPU, before any vCPU is created. */
+	int (*map_memory)(void);
+	/* Let guests write their local APIC directly (page and x2APIC MSRs),
+	 * where every CPU Keel could not take over is none of the guest's
+	 * business (VT-x). NULL where the writes must always exit (AMD-V:
+	 * hv/lapic.c delivers INIT and start-up IPIs itself). */
+	void (*apic_passthrough)(void);
+	/* This CPU's vCPU: VMCS or VMCB, on its own CPU. */
 	int (*vcpu_create)(struct vcpu *v);
-	/* Guest-physical memory: identity map of the ranges guests may use. */
-	int (*map_memory)(struct vcpu *v);
-	/* Load the starting state of a new guest; arm the watchdog it asks
-	 * for (s->watchdog) where the CPU has one, and say so in v->watchdog. */
+	/* Load the starting state of a new guest (or of an AP at its SIPI);
+	 * arm the watchdog it asks for (s->watchdog) where the CPU has one,
+	 * and say so in v->watchdog. */
 	void (*vcpu_reset)(struct vcpu *v, const struct guest_start *s);
-	/* Enter the guest and decode the next exit into *e; 0, or nonzero
-	 * when the entry itself failed (then e->kind == VMEXIT_INVALID). */
+	/* Make v wait for a start-up IPI the way a real AP does after INIT:
+	 * VT-x enters the guest in the wait-for-SIPI activity state (INIT and
+	 * SIPI then come back as exits); NULL where Keel waits for v itself
+	 * (AMD-V: halted in Keel until hv/lapic.c posts a SIPI). */
+	void (*vcpu_wait_sipi)(struct vcpu *v);
+	/* Halt this CPU in Keel until its attention word is set (AMD-V opens
+	 * GIF meanwhile, so that SMIs and NMIs reach it). */
+	void (*halt)(struct vcpu *v);
+	/* Turn the extension off on this CPU (VMXOFF; EFER.SVME clear). */
+	void (*off)(void);
+	/* Enter the guest and decode the next exit into *e: 0, RUN_FAILED or
+	 * RUN_ABORTED. */
 	int (*run)(struct vcpu *v, struct vmexit *e);
 	void (*advance_rip)(struct vcpu *v, const struct vmexit *e);
 	u64 (*get_reg)(struct vcpu *v, enum vcpu_reg r);
@@ -83,10 +103,17 @@ struct hv_backend {
 	void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
 	/* Deliver an external interrupt the host took on the guest's behalf. */
 	void (*inject_interrupt)(struct vcpu *v, u8 vector);
+	/* Deliver an NMI if the guest can take one at the next entry (true);
+	 * otherwise arrange an exit for when it can (false). */
+	bool (*inject_nmi)(struct vcpu *v);
 	/* Halt the host until an interrupt comes for the guest; its vector. */
 	int (*wait_for_interrupt)(struct vcpu *v);
 	/* Is the guest able to take a maskable interrupt (RFLAGS.IF)? */
 	bool (*interrupts_enabled)(struct vcpu *v);
+	/* v left its guest: this CPU's TLB entries for guest-physical and
+	 * guest-linear addresses (EPT/NPT and VPID/ASID) are forgotten, and
+	 * Keel's own time begins (AMD-V: GIF set again, svm/svm.c). */
+	void (*left_guest)(struct vcpu *v);
 	/* PAE paging was set up by a control-register write Keel did: the
 	 * four PDPTEs the CPU would have loaded (NULL where the CPU reads
 	 * them from memory itself: SVM with nested paging, APM 15.25.10). */
@@ -101,33 +128,50 @@ struct hv_backend {
 };
 
 struct guest;
+struct percpu;
+
+/* Where a vCPU is with respect to the running guest; only its own CPU
+ * changes it (the sequencer reads it, hv/guest.c). */
+enum vcpu_state {
+	VCPU_WAITING,   /* waits for a start-up IPI, in no guest */
+	VCPU_RUNNING,   /* runs guest code, or Keel on the guest's behalf */
+};
+
+#define VCPU_LINE_MAX 160
 
 struct vcpu {
 	struct guest_gprs gprs;               /* first: the stubs address it */
 	const struct hv_backend *ops;
 	void *arch;                           /* the backend's own state */
-	struct guest *guest;
-	u64 exits[VMEXIT_KIND_COUNT];
-	u64 total_exits;
-	struct io_counts io_exits;            /* the I/O exits by port (hv/iocount.c) */
+	struct percpu *cpu;                   /* the CPU it runs on, for good */
+	struct guest *guest;                  /* while VCPU_RUNNING */
+	volatile enum vcpu_state state;
+	u64 exits[VMEXIT_KIND_COUNT];         /* since Keel started; by this CPU only */
+	u64 exits_at_start[VMEXIT_KIND_COUNT];/* the sequencer's copy at the guest's start */
+	struct io_counts io_exits;            /* this guest's I/O exits by port (hv/iocount.c) */
 	enum stop_reason stop;
 	u64 stop_code;
+	u32 nmi_pending;                      /* guest NMIs not yet injected */
+	u64 exits_at_sipi;                    /* VT-x: exits when it last started at a SIPI */
 	bool halted;                          /* waiting in HLT for an interrupt */
 	u8 kbc_command;                       /* the guest's last keyboard-controller command */
 	unsigned watchdog;                    /* seconds the backend armed (0: no watchdog) */
 	unsigned stuck_periods;               /* watchdog seconds in a row with interrupts off */
-	u64 hlt_retry;                        /* exit count of a HLT with IF=0 run once more */
-	bool ipi_refused;                     /* an IPI to other CPUs was refused (and logged) */
+	u64 total_exits;                      /* since Keel started, every kind */
+	u64 hlt_retry;                        /* total_exits of a HLT with IF=0 run once more */
+	u32 lapic_ldr, lapic_dfr;             /* AMD-V: the guest's LDR and DFR (hv/lapic.c) */
+	char line[VCPU_LINE_MAX];             /* hypercall 1 output, until its newline */
+	int line_len;
 	struct vcpu_msrs msrs;                /* the guest's copies of MSRs Keel emulates (hv/msr.c) */
 };
 
-/* RCX, RDX, RBX, RBP, RSI, RDI and R8-R15 live in v->gprs on both
- * backends (the stubs load and save them there); everything else goes
- * through the backend. The short way matters: handlers touch these
- * registers on every exit. */
+/* Every general register but RSP lives in v->gprs on both backends
+ * (VMX's stub loads and saves RAX there too, svm/svm.c copies it to and
+ * from the VMCB around VMRUN); everything else goes through the backend.
+ * The short way matters: handlers touch these registers on every exit. */
 static inline bool vcpu_reg_in_gprs(enum vcpu_reg r)
 {
-	return r <= VCPU_R15 && r != VCPU_RAX && r != VCPU_RSP;
+	return r <= VCPU_R15 && r != VCPU_RSP;
 }
 
 static inline u64 vcpu_get_reg(struct vcpu *v, enum vcpu_reg r)

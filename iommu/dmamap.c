@@ -45,7 +45,7 @@ int dmamap_build(const struct mem_range *map, int n, hpa_t region, u64 region_si
 	int k, i;
 
 	*refused = 0;
-	k = gpmap_build(map, n, region, region_size, out, max);
+	k = gpmap_build(map, n, region, region_size, 0, out, max);
 	if (k < 0)
 		return -1;
 	if (limit > PT_ADDR_LIMIT)

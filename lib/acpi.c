@@ -93,23 +93,34 @@ const struct acpi_header *acpi_rsdp_table(u64 rsdp, const char sig[4], acpi_phys
 	return NULL;
 }
 
-unsigned acpi_madt_cpus(const struct acpi_header *madt)
+u32 acpi_madt_cpu_next(const struct acpi_header *madt, u32 pos, struct acpi_madt_cpu *c)
 {
-	const u8 *p, *end;
-	unsigned n = 0;
+	const u8 *t = (const u8 *)madt, *p;
 
 	if (!madt || madt->length < MADT_ENTRIES_OFFSET)
 		return 0;
-	p = (const u8 *)madt + MADT_ENTRIES_OFFSET;
-	end = (const u8 *)madt + madt->length;
 	/* 5.2.12: each entry gives its type and length in its first bytes. */
-	for (; p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1]) {
-		if (p[0] == MADT_LOCAL_APIC && p[1] >= 8 && (le32(p + 4) & MADT_LAPIC_ENABLED))
-			n++;
-		else if (p[0] == MADT_LOCAL_X2APIC && p[1] >= 16 &&
-			 (le32(p + 8) & MADT_LAPIC_ENABLED))
-			n++;
+	p = pos ? t + pos + t[pos + 1] : t + MADT_ENTRIES_OFFSET;
+	for (; p + 2 <= t + madt->length && p[1] >= 2 && p + p[1] <= t + madt->length;
+	     p += p[1]) {
+		if (p[0] == MADT_LOCAL_APIC && p[1] >= 8)
+			*c = (struct acpi_madt_cpu){ p[3], le32(p + 4), p + 4 - t };
+		else if (p[0] == MADT_LOCAL_X2APIC && p[1] >= 16)
+			*c = (struct acpi_madt_cpu){ le32(p + 4), le32(p + 8), p + 8 - t };
+		else
+			continue;
+		return p - t;
 	}
+	return 0;
+}
+
+unsigned acpi_madt_cpu_count(const struct acpi_header *madt)
+{
+	struct acpi_madt_cpu c;
+	unsigned n = 0;
+
+	for (u32 pos = 0; (pos = acpi_madt_cpu_next(madt, pos, &c));)
+		n += !!(c.flags & MADT_LAPIC_ENABLED);
 	return n;
 }
 

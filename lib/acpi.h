@@ -59,8 +59,19 @@ bool acpi_fadt_reset_reg(const struct acpi_header *fadt, struct acpi_reset_reg *
  * 4 KiB page table per 2 MiB of memory. */
 bool acpi_dmar_4k_only(const struct acpi_header *dmar, acpi_phys_fn phys, void *ctx);
 
+/* One processor entry of the MADT (Local APIC or Local x2APIC). */
+struct acpi_madt_cpu {
+	u32 apic_id;
+	u32 flags;          /* MADT_LAPIC_ENABLED, ... as the firmware gave them */
+	u32 flags_offset;   /* where flags lie, from the table's start */
+};
+
+/* The processor entry after byte offset pos (0: the first); returns the
+ * entry's offset, 0 past the last. Walks what a loader and Keel both read. */
+u32 acpi_madt_cpu_next(const struct acpi_header *madt, u32 pos, struct acpi_madt_cpu *c);
+
 /* Processors the MADT lists as enabled (Local APIC and Local x2APIC
  * entries, flag bit 0), or 0 when madt is NULL or has none. */
-unsigned acpi_madt_cpus(const struct acpi_header *madt);
+unsigned acpi_madt_cpu_count(const struct acpi_header *madt);
 
 #endif

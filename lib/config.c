@@ -14,11 +14,12 @@ enum {
 	KEY_IMAGE = 1 << 0, KEY_DRIVE = 1 << 1, KEY_PARTITION = 1 << 2,
 	KEY_KERNEL = 1 << 3, KEY_INITRD = 1 << 4, KEY_CMDLINE = 1 << 5,
 	KEY_FILE = 1 << 6, KEY_LOAD = 1 << 7, KEY_MODE = 1 << 8,
-	KEY_TRACE = 1 << 9, KEY_CONSOLE = 1 << 10, KEY_WATCHDOG = 1 << 11,
+	KEY_CPUS = 1 << 9,
+	KEY_TRACE = 1 << 10, KEY_CONSOLE = 1 << 11, KEY_WATCHDOG = 1 << 12,
 };
 
 /* Keys every kind takes. */
-#define KEYS_ANY_KIND (KEY_TRACE | KEY_WATCHDOG)
+#define KEYS_ANY_KIND (KEY_TRACE | KEY_WATCHDOG | KEY_CPUS)
 
 static const struct {
 	const char *name;
@@ -30,9 +31,10 @@ static const struct {
 	{ "file", KEY_FILE },     { "load", KEY_LOAD },
 	{ "mode", KEY_MODE },     { "trace", KEY_TRACE },
 	{ "console", KEY_CONSOLE }, { "watchdog", KEY_WATCHDOG },
+	{ "cpus", KEY_CPUS },
 };
 
-/* Indexed by enum cfg_guest_kind; watchdog= goes with every kind. */
+/* Indexed by enum cfg_guest_kind; the keys above go with every kind. */
 static const unsigned kind_keys[] = {
 	KEY_IMAGE | KEY_DRIVE | KEY_PARTITION | KEY_CONSOLE,
 	KEY_KERNEL | KEY_INITRD | KEY_CMDLINE,
@@ -506,6 +508,12 @@ static int guest_value(struct parser *ps, struct cfg_guest *g, unsigned key,
 		if (guest_number(ps, "partition", s, n, 1, 4, &v))
 			return -1;
 		g->partition = (u8)v;
+		return 0;
+	case KEY_CPUS:
+		/* The machine's count is checked by the hypervisor, which knows it. */
+		if (guest_number(ps, "cpus", s, n, 1, CFG_MAX_CPUS, &v))
+			return -1;
+		g->cpus = (u16)v;
 		return 0;
 	case KEY_WATCHDOG:
 		if (guest_number(ps, "watchdog", s, n, 1, CFG_MAX_WATCHDOG, &v))

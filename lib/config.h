@@ -13,6 +13,7 @@
 #define CFG_FILE_MAX 13    /* an 8.3 name, upper-cased, with its NUL */
 #define CFG_CMDLINE_MAX 256
 #define CFG_ERR_MAX 96
+#define CFG_MAX_CPUS 256   /* cpus=: the boot CPU and up to 255 APs */
 #define CFG_TRACE_MAX 1000000  /* trace=: exits logged at most */
 
 #define CFG_DEFAULT_TIMEOUT 5
@@ -39,6 +40,7 @@ struct cfg_guest {
 	u32 trace;                      /* any kind: trace=, the exits to log (0: none) */
 	bool has_cmdline;               /* cmdline= given, maybe empty ("" = none) */
 	u16 watchdog;                   /* any kind: watchdog= seconds, 0 when absent */
+	u16 cpus;                       /* any kind: cpus= 1..CFG_MAX_CPUS, 0 = all */
 };
 
 struct cfg_entry {

@@ -33,7 +33,7 @@ void loader_place_files(const struct cfg_entry *e, const char *const names[], co
 void loader_acpi(struct region_plan *p, u64 rsdp, acpi_phys_fn phys, void *ctx)
 {
 	const struct acpi_header *dmar = acpi_rsdp_table(rsdp, "DMAR", phys, ctx);
-	unsigned n = acpi_madt_cpus(acpi_rsdp_table(rsdp, "APIC", phys, ctx));
+	unsigned n = acpi_madt_cpu_count(acpi_rsdp_table(rsdp, "APIC", phys, ctx));
 
 	p->cpus = n ? n : 1;
 	/* iommu/iommu.c drives the first of the two it finds, VT-d first. */

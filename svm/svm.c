@@ -1,13 +1,19 @@
-/* The AMD-V backend: EFER.SVME and the host save area, one VMCB per vCPU
- * with its I/O and MSR permission maps, nested paging, and the backend
- * operations hv/ drives guests through (struct hv_backend). AMD APM vol. 2,
- * chapter 15. */
+/* The AMD-V backend: EFER.SVME and a host save area on every CPU, one
+ * VMCB per vCPU with its I/O and MSR permission maps and its own ASID, one
+ * nested page table all vCPUs share, NMIs intercepted (Keel's own force a
+ * vCPU out; the guest's are injected back), and the backend operations
+ * hv/ drives guests through (struct hv_backend). AMD APM vol. 2, chapter
+ * 15. GIF is clear from a #VMEXIT until the exit is handled (an SMI the
+ * guest raised comes in the guest's context) and set whenever a CPU waits
+ * or has left its guest, so that NMIs and SMIs reach it (issue 15 item
+ * 11, docs/cpus.md; svm_run()). */
 #include "../hv/hv.h"
 #include "../hv/msr.h"
 #include "../hv/bootinfo.h"
 #include "../hv/cpuid.h"
 #include "../hv/gpmap.h"
 #include "../hv/guest.h"
+#include "../hv/percpu.h"
 #include "../hv/ptbuild.h"
 #include "../hv/vcpu.h"
 #include "../hv/x86.h"
@@ -18,7 +24,8 @@
 #include "vmcb.h"
 
 #define CPUID_8000000A_EDX_NRIPS (1u << 3)
-#define SVM_ASID_GUEST 1
+#define SVM_ASID_FIRST 1	/* vCPU i has ASID i + 1: 0 is the host's (15.16) */
+#define VM_CR_R_INIT (1u << 1)	/* 15.30.1: INIT becomes #SX */
 #define IOPM_PAGES 3  /* 12 KiB: one bit per port, plus one page (15.10.1) */
 #define MSRPM_PAGES 2 /* 8 KiB: two bits per MSR in three ranges (15.11) */
 
@@ -28,8 +35,14 @@ struct svm_vcpu {
 	hpa_t vmcb_pa;
 	hpa_t host_vmcb_pa;
 	u8 *iopm, *msrpm;
-	struct pt_builder npt;
 	bool checked;        /* the VMCB passed vmcb_check() for this guest */
+	/* The guest's NMI masking, which SVM without vNMI leaves to Keel:
+	 * an NMI Keel injected (15.20) masks the next until its handler's
+	 * IRET, whose intercept comes before the IRET runs (15.9); the next
+	 * NMI goes in once RIP has left that IRET, as KVM does it. */
+	bool nmi_masked;
+	bool iret_seen;
+	u64 iret_rip;
 };
 
 void svm_vmrun(struct guest_gprs *gprs, hpa_t vmcb, hpa_t host_vmcb);
@@ -38,43 +51,43 @@ _Static_assert(offsetof(struct guest_gprs, rcx) == 8 && offsetof(struct guest_gp
 	       offsetof(struct guest_gprs, r15) == 120, "svm/vmrun.asm GPR_* offsets");
 _Static_assert(offsetof(struct vcpu, gprs) == 0, "the stubs address vcpu->gprs");
 
-/* Set once by svm_init() on the bootstrap CPU. */
+/* Set once by svm_init() and svm_map_memory() on the bootstrap CPU. */
 static bool has_nrips;
 static struct svm_cpu_caps caps;
-/* One vCPU for now (the bootstrap CPU runs guests; DESIGN.md "CPUs"). */
-static struct svm_vcpu svm_vcpu0;
+static struct pt_builder npt;	/* every vCPU's, one guest at a time */
+/* Indexed by CPU (hv/percpu.h); each written by its own CPU. */
+static struct svm_vcpu svm_vcpus[CPU_MAX];
 
 static struct svm_vcpu *to_svm(struct vcpu *v)
 {
 	return v->arch;
 }
 
+/* Every CPU, the bootstrap CPU first: EFER.SVME and a host save area of
+ * its own (15.4, 15.30.4). Where VM_CR lets it, R_INIT turns an INIT that
+ * reaches the CPU in Keel into #SX (hv/trap.c) instead of a reset: an
+ * INIT from the I/O APIC, which no ICR filter sees. */
 static int svm_init(void)
 {
 	u32 a, b, c, d;
 	hpa_t hsave = page_alloc();
+	bool bsp = this_cpu()->index == 0;
 
 	if (!hsave)
 		return -1;
-	cpuid(0x8000000A, 0, &a, &b, &c, &d);
-	has_nrips = d & CPUID_8000000A_EDX_NRIPS;
-	caps.has_npt = true; /* hv/cpu.c refused CPUs without it */
-	cpuid(0x80000008, 0, &a, &b, &c, &d);
-	caps.phys_addr_bits = (u8)a;
+	if (bsp) {
+		cpuid(0x8000000A, 0, &a, &b, &c, &d);
+		has_nrips = d & CPUID_8000000A_EDX_NRIPS;
+		caps.has_npt = true; /* hv/cpu.c refused CPUs without it */
+		cpuid(0x80000008, 0, &a, &b, &c, &d);
+		caps.phys_addr_bits = (u8)a;
+	}
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, hsave);
-	log_line("svm on: nrips=%s asid=%u phys-bits=%u", has_nrips ? "yes" : "no",
-		 SVM_ASID_GUEST, caps.phys_addr_bits);
-	return 0;
-}
-
-/* With GIF clear an AP holds INIT, NMI and SMI pending (APM 15.17); CLGI
- * needs EFER.SVME. page is not needed. */
-static int svm_park(hpa_t page)
-{
-	(void)page;
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
-	__asm__ volatile("clgi" ::: "memory");
+	wrmsr_safe(MSR_VM_CR, rdmsr(MSR_VM_CR) | VM_CR_R_INIT);
+	if (bsp)
+		log_line("svm on: nrips=%s asid=%u phys-bits=%u", has_nrips ? "yes" : "no",
+			 SVM_ASID_FIRST, caps.phys_addr_bits);
 	return 0;
 }
 
@@ -103,15 +116,14 @@ static void msrpm_intercept(void *map, u32 msr, bool read, bool write)
 
 static int svm_vcpu_create(struct vcpu *v)
 {
-	struct svm_vcpu *s = &svm_vcpu0;
+	struct svm_vcpu *s = &svm_vcpus[v->cpu->index];
 	struct vmcb_control *c;
 	hpa_t iopm = pages_alloc(IOPM_PAGES, PAGE_SIZE);
 	hpa_t msrpm = pages_alloc(MSRPM_PAGES, PAGE_SIZE);
 	u16 ports[12];
 	int nports;
 
-	s->vmcb_pa = page_alloc();
-	s->host_vmcb_pa = page_alloc();
+	*s = (struct svm_vcpu){ .vmcb_pa = page_alloc(), .host_vmcb_pa = page_alloc() };
 	if (!iopm || !msrpm || !s->vmcb_pa || !s->host_vmcb_pa)
 		return -1;
 	s->vmcb = phys_to_virt(s->vmcb_pa);
@@ -126,9 +138,12 @@ static int svm_vcpu_create(struct vcpu *v)
 
 	c = &s->vmcb->control;
 	/* Physical interrupts are not intercepted and V_INTR_MASKING stays
-	 * clear: the guest owns the PIC and APIC and takes them itself. */
+	 * clear: the guest owns the PIC and APIC and takes them itself. NMIs
+	 * are, so that Keel's own NMI forces the vCPU out (hv/nmi.c; the
+	 * guest's go back in, hv/vcpu.c); INIT is, so that one from the I/O
+	 * APIC sends an AP back to wait for SIPI (hv/vcpu.c). */
 	c->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD |
-			     SVM_INTERCEPT_INVLPGA |
+			     SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT |
 			     SVM_INTERCEPT_IOIO_PROT | SVM_INTERCEPT_MSR_PROT |
 			     SVM_INTERCEPT_SHUTDOWN;
 	/* 15.5.1: VMRUN must be intercepted; the others (and INVLPGA above,
@@ -150,21 +165,29 @@ static int svm_vcpu_create(struct vcpu *v)
 	c->intercept_exceptions = (1u << X86_EXC_GP) | (1u << X86_EXC_MC);
 	c->iopm_base_pa = iopm;
 	c->msrpm_base_pa = msrpm;
-	c->guest_asid = SVM_ASID_GUEST;
+	c->guest_asid = SVM_ASID_FIRST + v->cpu->index;
 	c->np_enable = SVM_NP_ENABLE;
+	c->n_cr3 = npt.root;
 	v->arch = s;
 	return 0;
 }
 
-static int svm_map_memory(struct vcpu *v)
+static int svm_map_memory(void)
 {
-	struct svm_vcpu *s = to_svm(v);
-	int n = guest_map_memory(&s->npt, &npt_format, v->ops->hypercall_insn);
+	/* npt_format, with 1 GiB leaves where the CPU's paging has them
+	 * (nested tables are long-mode tables, 15.25.5); the builder keeps a
+	 * pointer to it. */
+	static struct pt_format fmt;
+	int n;
 
+	fmt = npt_format;
+	fmt.large_1g = cpu_has_1g_pages();
+	n = guest_map_memory(&npt, &fmt, svm_backend.hypercall_insn);
 	if (n < 0)
 		return -1;
-	s->vmcb->control.n_cr3 = s->npt.root;
-	log_line("npt: %d ranges, %u tables, Keel's region unmapped", n, s->npt.tables);
+	log_line("npt: %d ranges, %u tables, Keel's region unmapped; mapped to 0x%llx with %s pages",
+		 n, npt.tables, (unsigned long long)guest_map_top(&fmt),
+		 fmt.large_1g ? "1 GiB" : "2 MiB");
 	return 0;
 }
 
@@ -234,10 +257,65 @@ static void svm_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	v->watchdog = 0;	/* no preemption timer under AMD-V (docs/security.md) */
 	c->eventinj = 0;
 	c->interrupt_shadow = 0;
+	c->intercept_misc1 &= ~SVM_INTERCEPT_IRET;
+	to_svm(v)->nmi_masked = false;
+	to_svm(v)->iret_seen = false;
 	/* A new guest must not see translations cached for the last one. */
 	c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
 	to_svm(v)->checked = false;
 	v->halted = false;
+}
+
+/* At the next VMRUN this CPU forgets every ASID's translations (15.16.1):
+ * the next guest must not see the last one's. Out of the guest for good,
+ * GIF is set: SMIs and NMIs come in again (svm_run()). */
+static void svm_left_guest(struct vcpu *v)
+{
+	to_svm(v)->vmcb->control.tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	__asm__ volatile("stgi" ::: "memory");
+}
+
+/* The IRET of the guest's NMI handler (intercepted while an NMI Keel
+ * injected is in service): the IRET has not run yet, and resumes as it
+ * is; the next NMI may go in once RIP is past it. */
+static void iret_exit(struct svm_vcpu *s, struct vmexit *e)
+{
+	s->vmcb->control.intercept_misc1 &= ~SVM_INTERCEPT_IRET;
+	s->nmi_masked = false;
+	s->iret_seen = true;
+	s->iret_rip = s->vmcb->save.rip;
+	e->kind = VMEXIT_NMI;
+	cpu_attend(this_cpu(), ATTN_EVENT);
+}
+
+/* The guest's NMI, unless one is in service, the entry already delivers
+ * an event, or an interrupt shadow is on (as KVM decides, 15.20/15.21). */
+static bool svm_inject_nmi(struct vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb_control *c = &s->vmcb->control;
+
+	if (s->iret_seen && s->vmcb->save.rip != s->iret_rip)
+		s->iret_seen = false;
+	if (s->nmi_masked || s->iret_seen || (c->eventinj & SVM_EVTINJ_VALID) ||
+	    (c->interrupt_shadow & SVM_INTERRUPT_SHADOW))
+		return false;
+	c->eventinj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_NMI | X86_EXC_NMI;
+	c->intercept_misc1 |= SVM_INTERCEPT_IRET;
+	s->nmi_masked = true;
+	return true;
+}
+
+static void svm_off(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_SVME);
+}
+
+static void svm_halt(struct vcpu *v)
+{
+	(void)v;
+	__asm__ volatile("stgi" ::: "memory");	/* an NMI wakes it, SMIs come in */
+	halt_until_attention();
 }
 
 static void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
@@ -256,19 +334,59 @@ static int svm_run(struct vcpu *v, struct vmexit *e)
 		memset(e, 0, sizeof(*e));
 		e->kind = VMEXIT_INVALID;
 		log_line("vmcb check failed before VMRUN: %s", rule);
-		return -1;
+		return RUN_FAILED;
 	}
+	/* GIF stays clear from the last look at this CPU's attention word to
+	 * VMRUN: an NMI meanwhile is held and exits right after VMRUN. (It
+	 * is clear already after an exit, see below.) */
+	__asm__ volatile("clgi" ::: "memory");
+	if (v->cpu->attention & ~ATTN_EVENT) {
+		__asm__ volatile("stgi" ::: "memory");
+		return RUN_ABORTED;
+	}
+	/* RAX lives in the VMCB (15.5.1); hv/ keeps it with the others. */
+	s->vmcb->save.rax = v->gprs.rax;
 	/* An SMI taken in the guest returns through RSM with the EFER its
 	 * handler left in SMRAM: SeaBIOS on q35 switches modes that way
 	 * (call32 through SMM) and clears SVME, which VMRUN requires
 	 * (docs/emulators.md). */
 	s->vmcb->save.efer |= EFER_SVME;
 	svm_vmrun(&v->gprs, s->vmcb_pa, s->host_vmcb_pa);
+	v->gprs.rax = s->vmcb->save.rax;
+	/* #VMEXIT clears GIF, and Keel keeps it clear while it handles the
+	 * exit, a few microseconds (15.17): an SMI the guest raised just
+	 * before is then taken in the guest's context at the next VMRUN, as
+	 * on the bare CPU. SeaBIOS on q35 switches modes through SMM (OUT to
+	 * port B2h, then HLT until the SMI arrives), and its SMI handler
+	 * looks at the state of the code that raised it. GIF is set while a
+	 * CPU waits (svm_halt, svm_wait_for_interrupt) and once it has left
+	 * its guest (svm_left_guest): no CPU holds SMIs for long. An NMI or
+	 * INIT that exited stays pending (15.13.2, 15.13.4): it is taken
+	 * here, the NMI by Keel's handler (hv/nmi.c), which counts it, an
+	 * INIT as #SX where VM_CR.R_INIT is set (hv/trap.c). */
+	if (s->vmcb->control.exitcode == SVM_EXIT_NMI || s->vmcb->control.exitcode == SVM_EXIT_INIT)
+		__asm__ volatile("stgi; clgi" ::: "memory");
 	s->vmcb->control.tlb_control = 0;
 	svm_decode_exit(s->vmcb, has_nrips, e);
 	if (e->kind == VMEXIT_MSR)
 		e->msr.index = (u32)v->gprs.rcx;
-	return e->kind == VMEXIT_INVALID ? -1 : 0;
+	/* An event whose delivery the exit interrupted goes in again
+	 * (15.7.2): EXITINTINFO has EVENTINJ's format. */
+	if (s->vmcb->control.exitintinfo & SVM_EVTINJ_VALID)
+		s->vmcb->control.eventinj = s->vmcb->control.exitintinfo;
+	if (e->reason == SVM_EXIT_IRET)
+		iret_exit(s, e);
+	if (e->kind == VMEXIT_INVALID) {
+		/* The same rules again, now on the state the CPU refused; when
+		 * none is broken the cause lies outside them (an emulator's
+		 * own check: docs/cpus.md), and the dump and the guest's
+		 * instruction that follow are what is left to go on. */
+		rule = vmcb_check(s->vmcb, &caps);
+		log_line("vmcb check after VMEXIT_INVALID: %s",
+			 rule ? rule : "no rule Keel checks is broken");
+		return RUN_FAILED;
+	}
+	return 0;
 }
 
 /* Keel completed an intercepted instruction, which never ran (APM
@@ -293,7 +411,6 @@ static u64 svm_get_reg(struct vcpu *v, enum vcpu_reg r)
 	struct vmcb_save *g = &to_svm(v)->vmcb->save;
 
 	switch (r) {
-	case VCPU_RAX: return g->rax;
 	case VCPU_RSP: return g->rsp;
 	case VCPU_RIP: return g->rip;
 	case VCPU_RFLAGS: return g->rflags;
@@ -315,7 +432,6 @@ static void svm_set_reg(struct vcpu *v, enum vcpu_reg r, u64 val)
 	struct vmcb_save *g = &to_svm(v)->vmcb->save;
 
 	switch (r) {
-	case VCPU_RAX: g->rax = val; break;
 	case VCPU_RSP: g->rsp = val; break;
 	case VCPU_RIP: g->rip = val; break;
 	case VCPU_RFLAGS: g->rflags = val; break;
@@ -348,22 +464,22 @@ static void svm_inject_interrupt(struct vcpu *v, u8 vector)
 	to_svm(v)->vmcb->control.eventinj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR | vector;
 }
 
-/* After #VMEXIT the global interrupt flag is clear and every interrupt is
- * held pending (15.17); open it only around the host's HLT. */
-static int svm_wait_for_interrupt(struct vcpu *v)
-{
-	int vector;
-
-	(void)v;
-	__asm__ volatile("stgi" ::: "memory");
-	vector = idle_wait();
-	__asm__ volatile("clgi" ::: "memory");
-	return vector;
-}
-
 static bool svm_interrupts_enabled(struct vcpu *v)
 {
 	return to_svm(v)->vmcb->save.rflags & X86_RFLAGS_IF;
+}
+
+/* GIF is set while the CPU waits: the host's HLT takes the interrupt.
+ * With the guest's interrupts off (an AP halting for good) only an NMI,
+ * this CPU's or Keel's, ends the wait. */
+static int svm_wait_for_interrupt(struct vcpu *v)
+{
+	__asm__ volatile("stgi" ::: "memory");	/* no SMI waits while this CPU does */
+	if (!svm_interrupts_enabled(v)) {
+		halt_until_attention();
+		return -1;
+	}
+	return idle_wait();
 }
 
 static void dump_seg(const char *name, const struct vmcb_seg *s)
@@ -410,16 +526,19 @@ static void svm_dump(struct vcpu *v)
 const struct hv_backend svm_backend = {
 	.name = "svm",
 	.init = svm_init,
-	.park = svm_park,
-	.vcpu_create = svm_vcpu_create,
 	.map_memory = svm_map_memory,
+	.vcpu_create = svm_vcpu_create,
 	.vcpu_reset = svm_vcpu_reset,
+	.halt = svm_halt,
+	.off = svm_off,
 	.run = svm_run,
 	.advance_rip = svm_advance_rip,
 	.get_reg = svm_get_reg,
 	.set_reg = svm_set_reg,
 	.inject_exception = svm_inject_exception,
 	.inject_interrupt = svm_inject_interrupt,
+	.inject_nmi = svm_inject_nmi,
+	.left_guest = svm_left_guest,
 	.wait_for_interrupt = svm_wait_for_interrupt,
 	.interrupts_enabled = svm_interrupts_enabled,
 	.debug_trap = svm_debug_trap,

@@ -334,14 +334,17 @@ def _read(path):
 
 
 def _run(result, proc, watcher, timeout, serial_input=None, send=None,
-         input_after=MENU_PROMPT, stop_at=None, serial_stop=None):
+         input_after=MENU_PROMPT, stop_at=None, serial_stop=None, on_poll=None):
     """Polls until the emulator exits, STOP_AT appears in the log (or
     SERIAL_STOP = (watcher, text) on COM1) or the time limit passes; sends
-    SERIAL_INPUT (through SEND) once INPUT_AFTER is in the log."""
+    SERIAL_INPUT (through SEND) once INPUT_AFTER is in the log; calls
+    ON_POLL(log text) at every poll."""
     t0 = watcher.t0
     deadline = t0 + timeout
     while True:
         watcher.poll()
+        if on_poll is not None:
+            on_poll(watcher.text())
         if serial_stop is not None:
             serial_stop[0].poll()
             if serial_stop[0].contains(serial_stop[1]):
@@ -388,7 +391,7 @@ def _workdir(image, emulator):
 
 def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
              input_after=MENU_PROMPT, stop_at=None, extra=(), debug_exit=True,
-             stop_at_serial=None, firmware="seabios", disk="ide"):
+             stop_at_serial=None, firmware="seabios", disk="ide", monitor=None):
     """Boots IMAGE under QEMU (TCG) and returns a Result.
 
     FIRMWARE is "seabios" (QEMU's BIOS: the MBR and stage 2) or "ovmf"
@@ -401,6 +404,8 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
     TIMEOUT seconds. SERIAL_INPUT (str or bytes) is typed on COM1 once
     INPUT_AFTER (the menu's last line by default) appears in the log.
     STOP_AT_SERIAL ends the run the same way once COM1 has that text.
+    MONITOR(log, command) is called at every poll with the log so far and
+    a function that sends a command to QEMU's monitor (`nmi`, ...).
     """
     if QEMU is None:
         import pytest
@@ -418,6 +423,11 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
         sock = sock_dir / "com1"
         serial = ["-chardev", f"socket,id=com1,path={sock},server=on,wait=off,logfile={ser}",
                   "-serial", "chardev:com1"]
+    mon = []
+    if monitor is not None:
+        sock_dir = sock_dir or Path(tempfile.mkdtemp(prefix="keelq."))
+        mon_path = sock_dir / "monitor"
+        extra = (*extra, "-monitor", f"unix:{mon_path},server=on,wait=off")
     cmd = [QEMU, "-cpu", cpu, "-m", str(mem), *firmware_args(firmware, work),
            *disk_args(image, disk),
            "-debugcon", f"file:{log}", *serial,
@@ -436,16 +446,25 @@ def run_qemu(image, timeout=15, cpu="max", mem="512", serial_input=None,
         threading.Thread(target=_drain, args=(s,), daemon=True).start()
         s.sendall(data.encode() if isinstance(data, str) else data)
 
+    def command(text):
+        if not mon:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(str(mon_path))
+            threading.Thread(target=_drain, args=(s,), daemon=True).start()
+            mon.append(s)
+        mon[0].sendall(text.encode() + b"\n")
+
     t0 = time.monotonic()
     with open(work / "qemu.stderr", "wb") as err:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         try:
             _run(result, proc, _LogWatcher(log, t0), timeout, serial_input, send,
                  input_after, stop_at,
-                 stop_at_serial and (_LogWatcher(ser, t0), stop_at_serial))
+                 stop_at_serial and (_LogWatcher(ser, t0), stop_at_serial),
+                 None if monitor is None else (lambda text: monitor(text, command)))
         finally:
             _stop(proc)
-            for s in conn:
+            for s in conn + mon:
                 s.close()
             if sock_dir:
                 shutil.rmtree(sock_dir, ignore_errors=True)
@@ -483,10 +502,11 @@ def bochs_rom(firmware):
 
 
 def run_bochs(image, cpu_model="corei7_skylake_x", timeout=60, megs=512, stop_at=None,
-              firmware="bochs"):
+              firmware="bochs", cpus=1):
     """Boots IMAGE under Bochs with CPU_MODEL (a VMX model such as
-    corei7_skylake_x, or an AMD one such as zambezi) and returns a Result.
-    FIRMWARE is "bochs" (Bochs' BIOS) or "ovmf" (UEFI).
+    corei7_skylake_x, or an AMD one such as zambezi) and CPUS processors
+    (`cpu: count=`), and returns a Result. FIRMWARE is "bochs" (Bochs'
+    BIOS) or "ovmf" (UEFI).
 
     The bochsrc comes from tests/bochsrc.in. Port 0xE9 goes to Bochs'
     stdout (port_e9_hack), which is captured as the log; Bochs exits when
@@ -502,10 +522,16 @@ def run_bochs(image, cpu_model="corei7_skylake_x", timeout=60, megs=512, stop_at
     out, ser, blog = work / "stdout.log", work / "com1.log", work / "bochs.log"
     rc_file, cont = work / "bochsrc", work / "continue.rc"
     text = (TESTS / "bochsrc.in").read_text()
+    if megs > 2048:
+        # Bochs' host buffer holds at most 2048 MiB; a larger guest memory
+        # swaps through it (docs/emulators.md).
+        text = text.replace("megs: @MEGS@", "memory: guest=@MEGS@, host=2048")
     text = text.replace("romimage: file=@BIOS@", bochs_rom(firmware))
     for key, val in {"MEGS": megs, "CPU": cpu_model, "IMAGE": image, "COM1": ser,
                      "LOG": blog, "BIOS": BOCHS_BIOS, "VGABIOS": BOCHS_VGABIOS}.items():
         text = text.replace(f"@{key}@", str(val))
+    if cpus != 1:
+        text = text.replace("cpu: model=", f"cpu: count={cpus}, model=")
     rc_file.write_text(text)
     # Bochs is built with its debugger, which waits at a prompt: continue.
     cont.write_text("c\n")

@@ -30,6 +30,9 @@ KEYS = (
     "io_exit_host_instructions_vmx", "io_exit_host_instructions_svm",
     "cpuid_exit_tsc_cycles_tcg", "hypercall_exit_tsc_cycles_tcg", "io_exit_tsc_cycles_tcg",
     "linux_idle_cpu_percent_keel", "linux_idle_cpu_percent_bare",
+    "linux_boot_ratio_2cpus", "linux_boot_exits_2cpus", "linux_busy_ratio_2cpus",
+    "linux_boot_exits_vmx_bochs", "linux_boot_exits_vmx_bochs_2cpus",
+    "linux_boot_exits_svm_bochs", "linux_boot_exits_svm_bochs_2cpus",
     "efi_loader_bytes", "first_guest_seconds_seabios", "first_guest_seconds_ovmf",
     # What Keel costs (tools/bench_cost.py).
     "linux_boot_ratio_virtio", "linux_boot_ratio_syslinux", "linux_boot_ratio_syslinux_virtio",

@@ -496,21 +496,3 @@ def test_bochs_vmx_all_guests(tmp_path, batch):
     if HELLO in guests:
         assert_line(r, f"keel: [HELLO.BIN] {HELLO_REAL}")
     assert_line(r, "keel: poweroff code=0")
-
-
-# ---- CPUs: guests see only the bootstrap CPU ---------------------------------
-
-MADT = Guest("madt_cpus.asm", "MADT.BIN", 0x100000, "protected")
-
-
-@pytest.mark.parametrize("smp", [1, 2, 4])
-def test_madt_shows_one_cpu(tmp_path, smp):
-    """With -smp N, Keel disables the APs' MADT entries: a guest reading
-    ACPI counts one usable CPU, and the log says how many were hidden."""
-    r = run_qemu(build_image(tmp_path, [MADT]), timeout=QEMU_TIMEOUT,
-                 extra=["-smp", str(smp)])
-    check_ended(r)
-    hidden = smp - 1
-    assert_line(r, f"keel: cpus: {hidden} AP{'' if hidden == 1 else 's'} hidden from guests "
-                   "(MADT entries disabled)")
-    expect_stop(r, 1, MADT, "exit-code", 1)

@@ -1,7 +1,6 @@
 """Linux beyond the basic boot (issue: Linux guest): the default image's
-"FreeDOS, then Linux" entry end to end on QEMU, one Linux boot under
-Bochs' Intel model (VT-x), and a two-CPU machine where Linux must see only
-the bootstrap CPU. Skipped, with the reason, without the kernel, the
+"FreeDOS, then Linux" entry end to end on QEMU and one Linux boot under
+Bochs' Intel model (VT-x). Linux on several CPUs: tests/test_smp.py. Skipped, with the reason, without the kernel, the
 initramfs or the FreeDOS image."""
 import pytest
 
@@ -43,20 +42,6 @@ def test_freedos_then_linux_qemu(tmp_path, keelnext):  # noqa: F811
     assert_line(r, MARKER, where="serial")
     assert r.serial.index(FREEDOS_MARKER) < r.serial.index(MARKER), r.describe()
     assert_no_line(r, "keel: FATAL:")
-
-
-def test_linux_sees_one_cpu_with_smp2(tmp_path):
-    """With two CPUs in the machine, Linux starts on the bootstrap CPU only:
-    Keel hid the AP in the MADT, so the kernel brings up one CPU and never
-    sends the AP INIT/SIPI."""
-    need_linux()
-    cfg = FREEDOS_THEN_LINUX.replace("  guest bios image=FDOS.IMG drive=0x00\n", "")
-    img = make_image(tmp_path, cfg_text=cfg, files={"BZIMAGE": BZIMAGE, "INITRD": INITRD})
-    r = run_qemu(img, timeout=90, mem="1024", extra=["-smp", "2"])
-    assert_line(r, "keel: cpus: 1 AP hidden from guests")
-    assert_line(r, MARKER, where="serial")
-    assert_line(r, "smp: Brought up 1 node, 1 CPU", where="serial")
-    assert_no_line(r, "Booting Node 0 Processor 1", where="serial")
 
 
 @pytest.mark.bochs

@@ -650,9 +650,11 @@ def entry_addresses(disassembly):
         if insn in ("vmlaunch", "vmresume", "vmrun"):
             addrs.setdefault(insn, addr)
         # The breakpoint sits right before the entry instruction in the
-        # stubs (vmx_vmenter, svm_vmrun); older builds had it in C.
+        # stubs (vmx_vmenter and its NMI window's labels, svm_vmrun);
+        # older builds had it in C.
         if insn == "xchg" and "%bx,%bx" in line and \
-                func in ("vmx_run", "svm_run", "vmx_vmenter", "svm_vmrun"):
+                (func in ("vmx_run", "svm_run", "vmx_vmenter", "svm_vmrun") or
+                 func.startswith("vmx_entry_")):
             nxt = next(ln for ln in lines[i + 1:] if re.match(r"^\s*[0-9a-f]+:", ln))
             addrs.setdefault(f"after_break_{func[:3]}", int(nxt.split(":")[0], 16))
     missing = [k for k in ("vmlaunch", "vmresume", "vmrun", "after_break_vmx",
@@ -774,9 +776,10 @@ def test_bochs_walk_vmexit_breakpoint(debug_build, tmp_path, cpu_model):
 @pytest.mark.parametrize("cpu_model", sorted(BOCHS_MODELS))
 def test_bochs_entry_failure_dump(debug_build, tmp_path, cpu_model):
     """A VM entry made to fail from the debugger (docs/debugging.md): Keel
-    prints the dump in three blocks and stops the guest with
-    reason=entry-failed. SVM: ASID 0 written into the VMCB at VMRUN;
-    VMX: VMRESUME instead of VMLAUNCH on a clear VMCS."""
+    names the rule the refused state breaks (or says none of its rules
+    is), prints the dump in three blocks and the guest's instruction, and
+    stops the guest with reason=entry-failed. SVM: ASID 0 written into the
+    VMCB at VMRUN; VMX: VMRESUME instead of VMLAUNCH on a clear VMCS."""
     build, addrs = debug_build
     backend = BOCHS_MODELS[cpu_model]
     image = make_image(tmp_path, cfg_text=HELLO_CFG, src=build / "disk.img")
@@ -789,15 +792,17 @@ def test_bochs_entry_failure_dump(debug_build, tmp_path, cpu_model):
     keel_lines = [ln for ln in out.splitlines() if ln.startswith("keel:")]
     text = "\n".join(keel_lines)
     want = ['keel: VM entry failed for guest 1 "HELLO.BIN"', "keel: guest state:",
-            "keel: host state:", "keel: controls:",
+            "keel: host state:", "keel: controls:", "keel: guest instruction at rip=",
             'keel: guest 1 "HELLO.BIN" stop reason=entry-failed exits=0',
             "keel: poweroff code=0"]
     if backend == "svm":
         want.insert(4, "keel:   asid=0 np=1 ")
         want.insert(5, "keel:   exitcode=ffffffffffffffff ")
+        want.insert(0, "keel: vmcb check after VMEXIT_INVALID: the guest ASID is zero")
     else:
+        want.insert(0, "keel: guest-state check after the failed entry: no rule Keel checks is broken")
         want.insert(0, "keel: VMLAUNCH failed: VMRESUME with non-launched VMCS")
-        want.insert(3, "keel:   cs   sel=1000 ar=0009b limit=0000ffff base=0000000000010000")
+        want.insert(4, "keel:   cs   sel=1000 ar=0009b limit=0000ffff base=0000000000010000")
     i = 0
     for w in want:
         while i < len(keel_lines) and w not in keel_lines[i]:

@@ -34,6 +34,12 @@ instruction counts, runs its two CPU models side by side).
                  (`keel: boot tsc`, QEMU and Bochs), Keel's own RAM
                  (`keel: region use`), and Debian's standard kernel's exits
                  by reason and I/O port.
+  Two CPUs       the Linux boot again with -smp 2 (Keel and bare, its ratio,
+                 its exits by reason and by CPU); two CPU-bound shells at once
+                 inside Linux on 2 CPUs (keeltest=smp: the initramfs times
+                 them), Keel / bare; and Linux's exits by reason and by CPU
+                 under Bochs, VT-x and AMD-V, with 1 and with 2 CPUs (not with
+                 --quick: each boot takes minutes).
 
 Output: a table on the terminal, build/bench/results.json and
 build/bench/chart.svg. A figure that cannot be measured here is null in the
@@ -75,6 +81,10 @@ FREEDOS_MARKER = "KEEL-FREEDOS-MARKER"
 LINUX_CMDLINE = "console=ttyS0"
 LINUX_STOP_ARG = "keeltest=1"      # the initramfs powers off after the marker
 LINUX_MEM = "1024"
+SMP_CPUS = 2
+BUSY_MARKER = "KEEL-CPU-FLAGS:"  # the line after KEEL-BUSY: that one is whole
+BUSY_RE = re.compile(r"KEEL-BUSY: wall=(\d+) user=(\d+)")
+CPU_EXITS_RE = re.compile(r"^keel: cpu (\d+) exits=(\d+) (.*)$")
 FREEDOS_MEM = "1024"
 BENCH_MEM = "512"
 QEMU_CPU = "max"
@@ -103,16 +113,19 @@ EXIT_REASONS = {
     "xsetbv": "XSETBV (VMX exits unconditionally): checked and done for the guest",
     "invd": "INVD, done as WBINVD so that Keel's own data survives",
     "npf": "nested-page fault / EPT violation: nearly all are writes to the local APIC "
-           "(EOI, timer), which Keel does itself so that no IPI reaches another CPU "
-           "(hv/lapic.c); an access outside guest memory stops the guest",
+           "(EOI, timer), which Keel does itself where it must see the ICR (AMD-V; VT-x "
+           "where an INIT stays pending, docs/cpus.md); an access outside guest memory "
+           "stops the guest",
     "exception": "intercepted exceptions (none are intercepted today)",
     "hypercall": "VMCALL/VMMCALL: Keel's services (log, exit, next, power off; the BIOS "
                  "shim's INT 13h/15h requests)",
     "virt-insn": "VMX/SVM instructions run by the guest: #UD injected",
     "shutdown": "triple fault: the guest is stopped",
-    "init": "INIT signal", "sipi": "startup IPI",
+    "init": "INIT signal (VT-x: an exit; AMD-V: by mail from another vCPU, no exit)",
+    "sipi": "startup IPI (VT-x: an exit, on an AP waiting in the wait-for-SIPI state)",
     "intr": "external interrupt exit (not intercepted today)",
-    "nmi": "NMI exit", "preempt": "VMX preemption timer",
+    "nmi": "NMI exit: Keel's own (to force a vCPU out) or the guest's, injected back; "
+           "VT-x NMI-window and AMD-V IRET exits too", "preempt": "VMX preemption timer",
     "unknown": "an exit Keel does not handle: the guest is stopped",
 }
 
@@ -127,6 +140,9 @@ REQUIRED_KEYS = (
     "cpuid_exit_tsc_cycles_tcg", "hypercall_exit_tsc_cycles_tcg", "io_exit_tsc_cycles_tcg",
     "mbr_code_bytes", "stage2_bytes", "hv_image_bytes", "reserved_ram_bytes",
     "linux_idle_cpu_percent_keel", "linux_idle_cpu_percent_bare",
+    "linux_boot_ratio_2cpus", "linux_boot_exits_2cpus", "linux_busy_ratio_2cpus",
+    "linux_boot_exits_vmx_bochs", "linux_boot_exits_vmx_bochs_2cpus",
+    "linux_boot_exits_svm_bochs", "linux_boot_exits_svm_bochs_2cpus",
     "efi_loader_bytes", "first_guest_seconds_seabios", "first_guest_seconds_ovmf",
     *bench_cost.KEYS,
 )
@@ -439,6 +455,22 @@ def parse_exits(log):
     return None, None
 
 
+def cpu_exits(log):
+    """{cpu: {reason: n, "exits": total}} from the first guest's per-CPU lines."""
+    out = {}
+    for ln in log.splitlines():
+        m = CPU_EXITS_RE.match(ln.rstrip("\r"))
+        if m:
+            if int(m.group(1)) in out:
+                break
+            d = {k: int(v) for k, v in re.findall(r"([a-z][a-z0-9-]*)=(\d+)", m.group(3))}
+            d["exits"] = int(m.group(2))
+            out[int(m.group(1))] = d
+        elif out:
+            break
+    return out
+
+
 def keel_failure(run, marker):
     """Why a Keel run did not reach MARKER, in words from its log."""
     lines = [ln.rstrip("\r") for ln in run.log.splitlines()]
@@ -634,6 +666,7 @@ def boot_series(name, work, runs, keel_args, bare_args, marker, accel, keel_time
                 if exits is not None:
                     out["exits"].append(exits)
                     out["stops"].append(stop)
+                    out.setdefault("cpu_exits", []).append(cpu_exits(k.log))
                 elif out["exits_unavailable"] is None:
                     out["exits_unavailable"] = (
                         f"the guest did not stop within {grace:.0f} s of the marker, so Keel "
@@ -840,7 +873,9 @@ def run_all(args, res, work, runs, iterations, idle_seconds, settle):
             notes.setdefault(key, f"not available: {why}")
         details["linux_boot"]["tcg"] = {"keel_unavailable": why, "bare_unavailable": why}
         bench_cost.keel_ram_fallback(res, bench_log)
+        bochs_linux_exits(res, work, None, None, args.quick)
         return
+    bochs_linux_exits(res, work, kernel, initrd, args.quick)
     details["linux_files"] = {"kernel": str(kernel), "initrd": str(initrd)}
     B = sys.modules[__name__]
     for accel in accels:
@@ -876,6 +911,7 @@ def run_all(args, res, work, runs, iterations, idle_seconds, settle):
             bench_cost.workload(B, res, work, runs, args.quick, kernel, initrd)
             bench_cost.std_kernel_exits(B, res, work, runs, initrd)
             bench_cost.bochs_start(B, res, work, boot_img, sl_img)
+            smp_series(res, work, runs, kernel, initrd, args.quick)
 
         idle_img = linux_image(work, f"linux-idle-img-{accel}", kernel, initrd, LINUX_CMDLINE)
         keel_ok = s["keel_unavailable"] is None
@@ -895,6 +931,118 @@ def run_all(args, res, work, runs, iterations, idle_seconds, settle):
                     notes[key] = "not available: " + (
                         i[f"{side}_unavailable"] or s["keel_unavailable"] or "not measured")
     bench_cost.keel_ram_fallback(res, bench_log)
+
+
+def smp_series(res, work, runs, kernel, initrd, quick):
+    """Linux on SMP_CPUS CPUs under QEMU TCG: the boot (Keel and bare), its
+    exits by reason and by CPU, and two busy shells at once (the initramfs
+    times them: keeltest=smp), Keel / bare."""
+    notes, details = res["notes"], res["details"]
+    smp = ["-smp", str(SMP_CPUS)]
+    cmdline = f"{LINUX_CMDLINE} {LINUX_STOP_ARG}"
+    img = linux_image(work, "linux-2cpus-img", kernel, initrd, cmdline)
+    s = boot_series("linux-2cpus", work, runs,
+                    ["-m", LINUX_MEM, *smp, "-drive", f"file={img},format=raw,if=ide"],
+                    ["-m", LINUX_MEM, *smp, "-kernel", str(kernel), "-initrd", str(initrd),
+                     "-append", cmdline], LINUX_MARKER, "tcg",
+                    keel_timeout=300, bare_timeout=180, grace=60)
+    s["keel_summary"], s["bare_summary"] = summary(s["keel_seconds"]), summary(s["bare_seconds"])
+    s["ratio_summary"] = summary(s["ratios"])
+    s["exits_by_reason"], s["exits_total"] = exits_summary(s["exits"])
+    s["exits_by_cpu"] = median_cpu_exits(s.get("cpu_exits", []))
+    details["linux_boot_2cpus"] = s
+    if s["ratio_summary"]:
+        res["linux_boot_ratio_2cpus"] = round(s["ratio_summary"]["median"], 3)
+    else:
+        notes["linux_boot_ratio_2cpus"] = "not available: " + (
+            s["keel_unavailable"] or s["bare_unavailable"] or "?")
+    if s["exits_total"]:
+        res["linux_boot_exits_2cpus"] = int(s["exits_total"]["median"])
+    else:
+        notes["linux_boot_exits_2cpus"] = "not available: " + (
+            s["keel_unavailable"] or s["exits_unavailable"] or "?")
+
+    busy_cmdline = f"{LINUX_CMDLINE} keeltest=smp" + (" keelbusy=20000" if quick else "")
+    busy_img = linux_image(work, "linux-busy-img", kernel, initrd, busy_cmdline)
+    b = {"keel_wall": [], "bare_wall": [], "keel_user": [], "bare_user": [], "ratios": [],
+         "keel_unavailable": None, "bare_unavailable": None}
+    for i in range(runs):
+        walls = {}
+        for side, args in (("keel", ["-drive", f"file={busy_img},format=raw,if=ide"]),
+                           ("bare", ["-kernel", str(kernel), "-initrd", str(initrd),
+                                     "-append", busy_cmdline])):
+            if b[f"{side}_unavailable"]:
+                continue
+            say(f"linux busy shells on {SMP_CPUS} CPUs run {i + 1}/{runs}: {side}")
+            r = run_qemu(["-m", LINUX_MEM, *smp, *args], work / f"busy-{side}-{i}",
+                         BUSY_MARKER, 600, after_marker="stop")
+            m = BUSY_RE.search(r.serial.decode("latin-1"))
+            if not m:
+                b[f"{side}_unavailable"] = (keel_failure if side == "keel" else
+                                            bare_failure)(r, BUSY_MARKER)
+                continue
+            walls[side] = int(m.group(1)) / 100
+            b[f"{side}_wall"].append(walls[side])
+            b[f"{side}_user"].append(int(m.group(2)) / 100)
+        if len(walls) == 2:
+            b["ratios"].append(walls["keel"] / walls["bare"])
+    b["ratio_summary"] = summary(b["ratios"])
+    details["linux_busy_2cpus"] = b
+    if b["ratio_summary"]:
+        res["linux_busy_ratio_2cpus"] = round(b["ratio_summary"]["median"], 3)
+    else:
+        notes["linux_busy_ratio_2cpus"] = "not available: " + (
+            b["keel_unavailable"] or b["bare_unavailable"] or "?")
+
+
+def median_cpu_exits(runs_by_cpu):
+    """Per CPU, the median per reason over the runs."""
+    cpus = sorted({c for r in runs_by_cpu for c in r})
+    return {c: {k: _int(statistics.median([r.get(c, {}).get(k, 0) for r in runs_by_cpu]))
+                for k in sorted({k for r in runs_by_cpu for k in r.get(c, {})})}
+            for c in cpus}
+
+
+def bochs_linux_exits(res, work, kernel, initrd, quick):
+    """Linux's exits by reason and by CPU under Bochs, both vendors, 1 and
+    2 CPUs: Bochs' time runs by instructions, so one boot each is the
+    figure (two boots at a time)."""
+    notes, details = res["notes"], res["details"]
+    keys = {(v, c): f"linux_boot_exits_{v}_bochs" + ("_2cpus" if c == 2 else "")
+            for v in BOCHS_MODELS for c in (1, 2)}
+    why = keel.bochs_missing() or ("--quick: a Bochs Linux boot takes minutes" if quick else None)
+    if kernel is None:
+        why = why or "no Linux kernel"
+    if why:
+        for key in keys.values():
+            notes[key] = f"not available: {why}"
+        return
+    cmdline = f"{LINUX_CMDLINE} {LINUX_STOP_ARG}"
+    img = linux_image(work, "linux-bochs-img", kernel, initrd, cmdline)
+    out = details["linux_boot_bochs"] = {}
+
+    def one(vendor, cpus):
+        model = BOCHS_MODELS[vendor]
+        r = keel.run_bochs(keel.copy_image(img, work / f"linux-bochs-{vendor}-{cpus}.img"),
+                           cpu_model=model, timeout=2400, megs=int(LINUX_MEM), cpus=cpus)
+        stop, exits = parse_exits(r.log)
+        key = keys[(vendor, cpus)]
+        if exits is None:
+            notes[key] = "not available: " + (stop.removeprefix("keel: ") if stop else
+                                              "Linux did not stop under Bochs " + model)
+            return
+        res[key] = sum(exits.values())
+        out[f"{vendor}-{cpus}"] = {"model": model, "cpus": cpus, "stop": stop,
+                                   "exits_by_reason": exits, "exits_by_cpu": cpu_exits(r.log)}
+
+    for pair in ((("vmx", 1), ("svm", 1)), (("vmx", 2), ("svm", 2))):
+        say("Linux under Bochs: " + ", ".join(f"{BOCHS_MODELS[v]} with {c} CPU{'s' * (c > 1)}"
+                                              for v, c in pair))
+        threads = [threading.Thread(target=one, args=vc) for vc in pair]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
 
 FIRMWARE_MEM = "512"
@@ -1177,6 +1325,8 @@ def table(res):
             bench_cost.exits_rows(sys.modules[__name__], res, row, out, na)
     out.append("")
 
+    smp_table(res, out, row, na)
+
     out.append("Cost of one exit (tests/guests/bench_exits.asm: each loop minus the NOP loop, "
                "per round trip)")
     row("", *LOOPS, f"goal: cpuid < {GOAL_CPUID_HOST_INSNS} insns")
@@ -1236,6 +1386,55 @@ def table(res):
                ", ".join(f"{d} {v['lines']:,}" for d, v in loc.items()) +
                f"; total {sum(v['lines'] for v in loc.values()):,}")
     return "\n".join(out)
+
+
+def smp_table(res, out, row, na):
+    """The two-CPU rows of the table."""
+    details = res["details"]
+    out.append(f"Linux on {SMP_CPUS} CPUs, QEMU TCG")
+    row("", "Keel", "bare", "Keel / bare")
+    s = details.get("linux_boot_2cpus")
+    if s and s.get("ratio_summary"):
+        row("boot to the marker (s)", fmt_sum(s["keel_summary"]), fmt_sum(s["bare_summary"]),
+            fmt_sum(s["ratio_summary"], 3))
+    else:
+        row("boot to the marker (s)", na("linux_boot_ratio_2cpus"))
+    b = details.get("linux_busy_2cpus")
+    if b and b.get("ratio_summary"):
+        row("two busy shells at once, wall (s)", fmt_sum(summary(b["keel_wall"])),
+            fmt_sum(summary(b["bare_wall"])), fmt_sum(b["ratio_summary"], 3))
+        row("  their user time, all CPUs (s)", fmt_sum(summary(b["keel_user"])),
+            fmt_sum(summary(b["bare_user"])))
+    else:
+        row("two busy shells at once", na("linux_busy_ratio_2cpus"))
+    out.append("")
+    out.append("Exits per Linux boot, by reason and by CPU")
+    rows = []
+    if s and s.get("exits_total"):
+        rows.append((f"QEMU TCG (AMD-V), {SMP_CPUS} CPUs", s["exits_by_reason"],
+                     s.get("exits_by_cpu", {}), int(s["exits_total"]["median"])))
+    else:
+        row(f"QEMU TCG (AMD-V), {SMP_CPUS} CPUs", na("linux_boot_exits_2cpus"))
+    bochs = details.get("linux_boot_bochs", {})
+    for vendor, model in BOCHS_MODELS.items():
+        for cpus in (1, 2):
+            d = bochs.get(f"{vendor}-{cpus}")
+            name = f"Bochs {model} ({vendor.upper()}), {cpus} CPU{'s' * (cpus > 1)}"
+            if d is None:
+                row(name, na(f"linux_boot_exits_{vendor}_bochs" + ("_2cpus" if cpus == 2 else "")))
+                continue
+            rows.append((name, d["exits_by_reason"], d["exits_by_cpu"],
+                         sum(d["exits_by_reason"].values())))
+    for name, by_reason, by_cpu, total in rows:
+        goal = f"goal < {GOAL_LINUX_EXITS:,}" if "VMX" in name else ""
+        row(name, f"total {total:,}", goal)
+        reasons = [r for r, n in by_reason.items() if n]
+        out.append("      " + "".join(f"{r:>10}" for r in ["", *reasons]))
+        out.append("      " + f"{'all':>10}" + "".join(f"{by_reason[r]:>10,}" for r in reasons))
+        for cpu, d in sorted(by_cpu.items()):
+            out.append("      " + f"{'cpu ' + str(cpu):>10}" +
+                       "".join(f"{d.get(r, 0):>10,}" for r in reasons))
+    out.append("")
 
 
 def makefile_number(name):

@@ -2,8 +2,9 @@
 # Fetches Debian's cloud kernel for the Linux guest (docs/linux.md):
 #   tools/fetch-kernel.sh OUTDIR [PACKAGE]
 # downloads the package with `apt-get download` (never installs it),
-# unpacks it with `dpkg-deb -x` into OUTDIR/pkg and copies its bzImage to
-# OUTDIR/vmlinuz. Does nothing when OUTDIR/vmlinuz exists.
+# unpacks it with `dpkg-deb -x` into OUTDIR/pkg, keeps only its boot/
+# (bzImage, config, System.map) and copies the bzImage to OUTDIR/vmlinuz.
+# Does nothing when OUTDIR/vmlinuz exists.
 #
 # The package is chosen in this one place: PACKAGE, else $KERNEL_PACKAGE,
 # else the versioned image the metapackage $KERNEL_META depends on now.
@@ -74,6 +75,8 @@ fi
 deb=$(ls "$work"/*.deb)
 rm -rf "$out/pkg"
 dpkg-deb -x "$deb" "$out/pkg"
+# The initramfs loads no modules; the standard kernel's take 300 MB.
+rm -rf "$out/pkg/lib" "$out/pkg/usr"
 set -- "$out"/pkg/boot/vmlinuz-*
 if [ ! -f "$1" ]; then
 	echo "fetch-kernel: $deb has no boot/vmlinuz-*" >&2

@@ -11,10 +11,13 @@
 # /init mounts /proc, /sys and devtmpfs, prints KEEL-LINUX-MARKER on the
 # console and then, with keeltest=1 (or keeltest=reboot) on the kernel
 # command line, prints what tests/test_linux.py checks (and, with
-# keeldisk=DEV, a checksum of DEV's first MiB) and powers off (or
-# reboots); without it, it hands over to busybox init (/etc/inittab), which
-# keeps a shell on the console and carries out `poweroff` and `reboot`
-# (a shell as PID 1 would ignore the signals those send).
+# keeldisk=DEV, a checksum of DEV's first MiB), runs /keel-hook if a
+# test added one (tests/linux_hook.py), and powers off (or reboots);
+# keeltest=smp adds the CPU count and two busy shells at once
+# (tests/test_smp.py); without it, it hands over to busybox init
+# (/etc/inittab), which keeps a shell on the console and carries out
+# `poweroff` and `reboot` (a shell as PID 1 would ignore the signals
+# those send).
 set -eu
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
@@ -61,11 +64,13 @@ echo "KEEL-UPTIME: $(cut -d' ' -f1 /proc/uptime)"
 keeltest=
 keelwork=
 keeldisk=
+keelbusy=200000
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	keeltest=*) keeltest=${arg#keeltest=} ;;
 	keelwork=*) keelwork=${arg#keelwork=} ;;
 	keeldisk=*) keeldisk=${arg#keeldisk=} ;;
+	keelbusy=*) keelbusy=${arg#keelbusy=} ;;
 	esac
 done
 
@@ -101,6 +106,26 @@ if [ -n "$keelwork" ]; then
 	rm -f /work/data /work/piece
 fi
 
+# keeltest=smp: how many CPUs Linux brought up, and two CPU-bound shells
+# at once (keelbusy=N rounds each, 200000 unless given): the user time of
+# all CPUs and of each against the wall time (about 2 with two CPUs running
+# them side by side; /proc/stat counts USER_HZ ticks, hundredths of a second).
+busy() {
+	i=0
+	while [ "$i" -lt "$1" ]; do i=$((i + 1)); done
+}
+user_ticks() {
+	awk '/^cpu/ { print $1, $2 + $3 }' /proc/stat
+}
+if [ "$keeltest" = smp ]; then
+	echo "KEEL-CPUS: $(grep -c '^processor' /proc/cpuinfo)"
+	user_ticks > /tmp/u0; w0=$(cut -d' ' -f1 /proc/uptime | tr -d .)
+	busy "$keelbusy" & busy "$keelbusy" & wait
+	user_ticks > /tmp/u1; w1=$(cut -d' ' -f1 /proc/uptime | tr -d .)
+	echo "KEEL-BUSY: wall=$((w1 - w0))$(awk 'NR == FNR { t[$1] = $2; next }
+		{ printf " %s=%d", $1 == "cpu" ? "user" : $1, $2 - t[$1] }' /tmp/u0 /tmp/u1)"
+fi
+
 if [ -n "$keeltest" ]; then
 	echo "KEEL-CPU-FLAGS: $(sed -n 's/^flags[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)"
 	echo "KEEL-IOMEM-BEGIN"
@@ -117,6 +142,11 @@ if [ -n "$keeltest" ]; then
 		i=0
 		while [ ! -b "/dev/$keeldisk" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 		echo "KEEL-DISK: $keeldisk $(dd if="/dev/$keeldisk" bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
+	fi
+	# A test may append an archive holding /keel-hook (the kernel
+	# unpacks concatenated archives in turn): it runs here.
+	if [ -x /keel-hook ]; then
+		/keel-hook
 	fi
 	# The console drains what was written here through the UART's
 	# interrupts, while the kernel's own shutdown lines go out at once:

@@ -53,11 +53,13 @@ void vmx_decode_exit(const struct vmx_exit_info *x, struct vmexit *e)
 	u32 basic = x->reason & 0xFFFF;
 	u64 q = x->qualification;
 
-	memset(e, 0, sizeof(*e));
+	/* Every field is set below (each kind sets its whole part of the
+	 * union): no memset on the path of every exit. */
 	e->reason = x->reason;
 	e->info1 = q;
 	e->info2 = x->guest_linear;
 	e->insn_len = (u8)x->insn_len;
+	e->next_rip = 0;
 	if (x->reason & VMX_EXIT_REASON_ENTRY_FAILURE) {
 		/* A machine check during VM entry (SDM 27.8): not delivered;
 		 * Keel handles it like one the guest took (hv/mce.c), and the
@@ -73,6 +75,7 @@ void vmx_decode_exit(const struct vmx_exit_info *x, struct vmexit *e)
 	switch (basic) {
 	case VMX_EXIT_EXCEPTION_NMI: decode_exception(x, e); break;
 	case VMX_EXIT_EXTERNAL_INTERRUPT: e->kind = VMEXIT_INTR; break;
+	case VMX_EXIT_NMI_WINDOW: e->kind = VMEXIT_NMI; break;	/* vmx/vmx.c tells them apart */
 	case VMX_EXIT_TRIPLE_FAULT: e->kind = VMEXIT_SHUTDOWN; break;
 	case VMX_EXIT_INIT: e->kind = VMEXIT_INIT; break;
 	case VMX_EXIT_SIPI: e->kind = VMEXIT_SIPI; break;

@@ -15,6 +15,7 @@ struct vmx_exit_info {
 	u32 intr_error;
 	u64 guest_linear;
 	u64 guest_physical;
+	u32 idt_info;       /* IDT-vectoring information (exits during event delivery) */
 };
 
 void vmx_decode_exit(const struct vmx_exit_info *x, struct vmexit *e);

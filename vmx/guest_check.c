@@ -19,8 +19,8 @@
  *  - The VMCS link pointer must be all ones: Keel has no shadow VMCS.
  * Left out, because Keel never uses what they check: IA32_DEBUGCTL,
  * IA32_PERF_GLOBAL_CTRL, IA32_BNDCFGS, IA32_RTIT_CTL, CET and PKRS state
- * (their "load" controls stay 0), SMM ("entry to SMM" stays 0), virtual
- * NMIs, the activity states IA32_VMX_MISC does not list (vmx/vmx.c reads
+ * (their "load" controls stay 0), SMM ("entry to SMM" stays 0), the
+ * activity states IA32_VMX_MISC does not list (vmx/vmx.c reads
  * it), the RTM check against CPUID, and the PAE PDPTEs (27.3.1.6, EPT
  * with PAE paging: Keel starts guests in real or long mode). */
 #include "guest_check.h"
@@ -484,6 +484,8 @@ static const char *check_non_register(const struct vmx_guest_state *g,
 		return "blocking by STI or MOV SS forbids injecting an external interrupt";
 	if ((intr & VMX_INTR_BLOCKING_MOV_SS) && injecting(c, INTR_TYPE_NMI))
 		return "blocking by MOV SS forbids injecting an NMI";
+	if (c->virtual_nmis && (intr & VMX_INTR_BLOCKING_NMI) && injecting(c, INTR_TYPE_NMI))
+		return "virtual-NMI blocking forbids injecting an NMI";
 	/* Keel runs outside SMM and never sets "entry to SMM". */
 	if (intr & VMX_INTR_BLOCKING_SMI)
 		return "blocking by SMI must be 0 outside SMM";

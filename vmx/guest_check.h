@@ -37,6 +37,7 @@ struct vmx_guest_ctx {
 	bool load_efer;			/* VM-entry control "load IA32_EFER" */
 	bool load_pat;			/* VM-entry control "load IA32_PAT" */
 	u32 entry_intr_info;		/* VM-entry interruption information */
+	bool virtual_nmis;		/* pin-based control "virtual NMIs" */
 };
 
 /* NULL if the state passes, else the words of the first rule it breaks,

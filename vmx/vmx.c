@@ -1,15 +1,21 @@
-/* The Intel VT-x backend: VMXON with the fixed CR0/CR4 bits, one VMCS per
- * vCPU whose every control comes from the capability MSRs, EPT, VPID and
- * unrestricted guest, and the backend operations hv/ drives guests
- * through. Intel SDM vol. 3C chapters 24-31. The mirror of svm/svm.c. */
+/* The Intel VT-x backend: VMXON with the fixed CR0/CR4 bits on every CPU,
+ * one VMCS per vCPU whose every control comes from the capability MSRs,
+ * one EPT all vCPUs share, a VPID per vCPU, unrestricted guest, NMI
+ * exiting with virtual NMIs, APs waiting in the wait-for-SIPI activity
+ * state, and the backend operations hv/ drives guests through. Intel SDM
+ * vol. 3C chapters 24-31. The mirror of svm/svm.c. */
 #include "../ept/ept.h"
 #include "../hv/bootinfo.h"
 #include "../hv/cpuid.h"
 #include "../hv/gpmap.h"
 #include "../hv/guest.h"
 #include "../hv/hv.h"
+#include "../hv/lapic.h"
 #include "../hv/msr.h"
+#include "../hv/nmi.h"
+#include "../hv/percpu.h"
 #include "../hv/ptbuild.h"
+#include "../hv/trap.h"
 #include "../hv/vcpu.h"
 #include "../hv/x86.h"
 #include "../lib/io.h"
@@ -23,29 +29,39 @@
 #define MSR_FS_BASE 0xC0000100
 #define MSR_GS_BASE 0xC0000101
 #define VMX_BASIC_REVISION(b) ((u32)((b) & VMX_BASIC_REVISION_MASK))
-#define VMX_VPID_GUEST 1
+#define VMX_VPID_FIRST 1	/* vCPU i has VPID i + 1: 0 is VMX root's */
 
+/* The x2APIC MSRs the policy table intercepts (hv/msr_policy.c) that
+ * vmx_apic_passthrough() gives back to the guest (hv/lapic.h). */
+static const u32 x2apic_msrs[] = { MSR_X2APIC_ICR, MSR_X2APIC_LVT_CMCI, MSR_X2APIC_LVT_PERF,
+				   MSR_X2APIC_LVT_LINT0, MSR_X2APIC_LVT_LINT1 };
 
 struct vmx_vcpu {
 	hpa_t vmcs_pa;
 	u8 *io_bitmap;       /* A and B, 8 KiB */
 	u8 *msr_bitmap;      /* 4 KiB */
-	struct pt_builder ept;
 	u32 entry_ctls;      /* without IA32E_MODE_GUEST (set_guest_efer) */
+	u32 pin, proc;       /* as written: the watchdog and the NMI window change */
 	u64 cr0_mask, cr4_mask;
 	bool launched;
 	bool checked;        /* Keel's guest-state check ran for this guest */
 };
 
+/* vmx/vmentry.asm: 0, or VMfailInvalid (1), VMfailValid (2), or
+ * VMENTER_ABORTED when this CPU's attention word was set (hv/percpu.h). */
+#define VMENTER_ABORTED 3
 int vmx_vmenter(struct guest_gprs *gprs, int launched);
 void vmx_exit_point(void);
+extern const u8 vmx_entry_window[], vmx_entry_window_last[], vmx_entry_aborted[];
 
-/* Set once by vmx_init() on the bootstrap CPU. */
+/* Set once by vmx_init() and vmx_map_memory() on the bootstrap CPU. */
 static u64 vmx_basic, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, ept_vpid_cap;
-static bool use_vpid;
+static bool use_vpid, has_wait_sipi;
 static bool has_preempt_timer;	/* the pin-based control may be 1 */
 static u32 pin_ctls;		/* without the preemption timer (per guest) */
-static struct vmx_vcpu vmx_vcpu0;
+static struct pt_builder ept;	/* every vCPU's, one guest at a time */
+/* Indexed by CPU (hv/percpu.h); each written by its own CPU. */
+static struct vmx_vcpu vmx_vcpus[CPU_MAX];
 
 static struct vmx_vcpu *to_vmx(struct vcpu *v)
 {
@@ -140,21 +156,31 @@ static int vmx_on(hpa_t vmxon)
 	return vmx_insn_pa("VMXON", vmxon, 0);
 }
 
+/* Every CPU, the bootstrap CPU first: VMX operation with a VMXON region
+ * of its own. */
 static int vmx_init(void)
 {
 	hpa_t vmxon = page_alloc();
+	bool bsp = this_cpu()->index == 0;
 
 	if (!vmxon)
 		return -1;
-	vmx_basic = rdmsr(MSR_IA32_VMX_BASIC);
-	cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
-	cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
-	cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
-	cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	if (bsp) {
+		vmx_basic = rdmsr(MSR_IA32_VMX_BASIC);
+		cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+		cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+		cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+		cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+		has_wait_sipi = rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_ACTIVITY_WAIT_SIPI;
+		/* vmx/vmentry.asm: an NMI between the last look at this CPU's
+		 * attention word and VMLAUNCH/VMRESUME aborts the entry. */
+		nmi_window_add(vmx_entry_window, vmx_entry_window_last, vmx_entry_aborted);
+	}
 	if (vmx_on(vmxon))
 		return -1;
-	log_line("vmx on: revision 0x%x true-controls=%s", VMX_BASIC_REVISION(vmx_basic),
-		 vmx_basic_true_ctls(vmx_basic) ? "yes" : "no");
+	if (bsp)
+		log_line("vmx on: revision 0x%x true-controls=%s", VMX_BASIC_REVISION(vmx_basic),
+			 vmx_basic_true_ctls(vmx_basic) ? "yes" : "no");
 	return 0;
 }
 
@@ -227,9 +253,20 @@ static void setup_host_state(void)
 	vmwrite(VMCS_HOST_RIP, (u64)(uintptr_t)vmx_exit_point);
 }
 
+/* MSR bitmap: clear the read and write bits of msr again. */
+static void msr_pass(u8 *bm, u32 msr)
+{
+	u32 bit = msr & 0x1FFF, high = msr >= 0xC0000000u ? 1024 : 0;
+
+	bm[(high + 0) + bit / 8] &= (u8)~(1u << (bit % 8));
+	bm[(high + 2048) + bit / 8] &= (u8)~(1u << (bit % 8));
+}
+
+/* On the vCPU's own CPU (the host state is that CPU's: its GDT, TSS and
+ * GS base). Each CPU reads the capability MSRs for itself. */
 static int vmx_vcpu_create(struct vcpu *v)
 {
-	struct vmx_vcpu *x = &vmx_vcpu0;
+	struct vmx_vcpu *x = &vmx_vcpus[v->cpu->index];
 	hpa_t io = pages_alloc(2, PAGE_SIZE), msr = page_alloc();
 	u32 proc2_want = PROC_BASED2_ENABLE_EPT | PROC_BASED2_UNRESTRICTED_GUEST;
 	u32 proc2_opt = PROC_BASED2_ENABLE_RDTSCP | PROC_BASED2_ENABLE_INVPCID |
@@ -238,7 +275,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	u16 ports[12];
 	int nports;
 
-	x->vmcs_pa = page_alloc();
+	*x = (struct vmx_vcpu){ .vmcs_pa = page_alloc() };	/* an AP started again: afresh */
 	if (!io || !msr || !x->vmcs_pa)
 		return -1;
 	x->io_bitmap = phys_to_virt(io);
@@ -254,9 +291,13 @@ static int vmx_vcpu_create(struct vcpu *v)
 	if (vmx_insn_pa("VMCLEAR", x->vmcs_pa, 1) || vmx_insn_pa("VMPTRLD", x->vmcs_pa, 2))
 		return -1;
 
-	/* External interrupts and NMIs are not intercepted: the guest owns the
-	 * PIC and APIC. HLT exits (to catch HLT with interrupts off). */
-	pin = control("pin-based", MSR_IA32_VMX_PINBASED_CTLS, 0, 0);
+	/* External interrupts are not intercepted: the guest owns the PIC and
+	 * APIC. NMIs exit, so that Keel's own NMI can force a vCPU out of its
+	 * guest (hv/nmi.c); with virtual NMIs the guest's own are injected
+	 * back and their blocking tracked in the VMCS (SDM 25.3, 27.7.1).
+	 * HLT exits (to catch HLT with interrupts off). */
+	pin = control("pin-based", MSR_IA32_VMX_PINBASED_CTLS,
+		      PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS, 0);
 	/* The VMX-preemption timer is the watchdog a guest line may ask for
 	 * (watchdog=, vmx_vcpu_reset()); no guest runs with it otherwise. */
 	has_preempt_timer = vmx_ctl_allowed1(rdmsr(vmx_ctl_msr(vmx_basic, MSR_IA32_VMX_PINBASED_CTLS)),
@@ -296,6 +337,8 @@ static int vmx_vcpu_create(struct vcpu *v)
 				ENTRY_CTRL_LOAD_IA32_PAT);
 	x->entry_ctls &= ~ENTRY_CTRL_IA32E_MODE_GUEST;
 
+	x->pin = pin;
+	x->proc = proc;
 	vmwrite(VMCS_CTRL_PIN_BASED, pin);
 	vmwrite(VMCS_CTRL_PROC_BASED, proc);
 	vmwrite(VMCS_CTRL_PROC_BASED2, proc2);
@@ -322,7 +365,8 @@ static int vmx_vcpu_create(struct vcpu *v)
 	if (proc2 & PROC_BASED2_ENABLE_XSAVES)	/* no XSAVES/XRSTORS exits (25.6.20) */
 		vmwrite(VMCS_CTRL_XSS_EXITING_BITMAP, 0);
 	if (use_vpid)
-		vmwrite(VMCS_CTRL_VPID, VMX_VPID_GUEST);
+		vmwrite(VMCS_CTRL_VPID, VMX_VPID_FIRST + v->cpu->index);
+	vmwrite(VMCS_CTRL_EPT_POINTER, ept_eptp(ept.root));
 
 	/* Guest/host masks: the bits VMX operation fixes (SDM 25.6.6), less
 	 * PE and PG, which unrestricted guest leaves to the guest. */
@@ -331,23 +375,41 @@ static int vmx_vcpu_create(struct vcpu *v)
 	vmwrite(VMCS_CTRL_CR0_GUEST_HOST_MASK, x->cr0_mask);
 	vmwrite(VMCS_CTRL_CR4_GUEST_HOST_MASK, x->cr4_mask);
 	setup_host_state();
-	log_line("vmx controls: pin=0x%x proc=0x%x proc2=0x%x exit=0x%x entry=0x%x vpid=%s "
-		 "watchdog=%s", pin, proc, proc2, exit, x->entry_ctls, use_vpid ? "yes" : "no",
-		 has_preempt_timer ? "preemption-timer" : "none");
+	if (v->cpu->index == 0)
+		log_line("vmx controls: pin=0x%x proc=0x%x proc2=0x%x exit=0x%x entry=0x%x vpid=%s "
+			 "watchdog=%s", pin, proc, proc2, exit, x->entry_ctls, use_vpid ? "yes" : "no",
+			 has_preempt_timer ? "preemption-timer" : "none");
 	v->arch = x;
 	return 0;
 }
 
-static int vmx_map_memory(struct vcpu *v)
+static int vmx_map_memory(void)
 {
-	struct vmx_vcpu *x = to_vmx(v);
-	int n = guest_map_memory(&x->ept, &ept_format, v->ops->hypercall_insn);
+	/* ept_format, with 1 GiB leaves where the CPU has them (SDM A.10);
+	 * the builder keeps a pointer to it. */
+	static struct pt_format fmt;
+	int n;
 
+	fmt = ept_format;
+	fmt.large_1g = ept_vpid_cap & VMX_EPT_1GB_PAGES;
+	n = guest_map_memory(&ept, &fmt, vmx_backend.hypercall_insn);
 	if (n < 0)
 		return -1;
-	vmwrite(VMCS_CTRL_EPT_POINTER, ept_eptp(x->ept.root));
-	log_line("ept: %d ranges, %u tables, Keel's region unmapped", n, x->ept.tables);
+	log_line("ept: %d ranges, %u tables, Keel's region unmapped; mapped to 0x%llx with %s pages",
+		 n, ept.tables, (unsigned long long)guest_map_top(&fmt),
+		 fmt.large_1g ? "1 GiB" : "2 MiB");
 	return 0;
+}
+
+/* Every CPU is Keel's and runs the guest: guests write their local APIC
+ * themselves (hv/lapic.h). Before the first guest: no TLB holds the
+ * read-only mapping yet. */
+static void vmx_apic_passthrough(void)
+{
+	pt_set_page(&ept, lapic_page(), lapic_page(), true);
+	for (u32 c = 0; c < cpu_count; c++)
+		for (unsigned i = 0; cpu_table[c]->state == CPU_UP && i < ARRAY_SIZE(x2apic_msrs); i++)
+			msr_pass(vmx_vcpus[c].msr_bitmap, x2apic_msrs[i]);
 }
 
 static void write_seg(u64 sel_field, u64 base_field, u64 limit_field, u64 ar_field,
@@ -388,6 +450,20 @@ static void set_guest_efer(struct vmx_vcpu *x, u64 efer)
 	vmwrite(VMCS_CTRL_ENTRY, x->entry_ctls | ((efer & EFER_LMA) ? ENTRY_CTRL_IA32E_MODE_GUEST : 0));
 }
 
+static void vmx_flush_tlb(struct vcpu *v);
+
+static void set_pin(struct vmx_vcpu *x, u32 pin)
+{
+	if (pin != x->pin)
+		vmwrite(VMCS_CTRL_PIN_BASED, x->pin = pin);
+}
+
+static void set_proc(struct vmx_vcpu *x, u32 proc)
+{
+	if (proc != x->proc)
+		vmwrite(VMCS_CTRL_PROC_BASED, x->proc = proc);
+}
+
 /* The watchdog a guest line asked for (hv/exit.c handle_preempt): a
  * preemption-timer period of one second, which the timer counts down
  * once every 2^rate TSC ticks (SDM 26.5.1, A.6). Without "save
@@ -396,14 +472,15 @@ static void set_guest_efer(struct vmx_vcpu *x, u64 efer)
  * timer fires only after a second with no exit at all. */
 static void vmx_watchdog(struct vcpu *v, unsigned seconds)
 {
-	u64 ticks = tsc_hz() >> VMX_MISC_PREEMPTION_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC));
+	u64 ticks = seconds && has_preempt_timer ?
+		tsc_hz() >> VMX_MISC_PREEMPTION_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC)) : 0;
 
 	v->watchdog = 0;
-	if (seconds && has_preempt_timer && ticks) {
+	if (ticks) {
 		v->watchdog = seconds;
 		vmwrite(VMCS_GUEST_PREEMPTION_TIMER, ticks > 0xFFFFFFFFull ? 0xFFFFFFFFull : ticks);
 	}
-	vmwrite(VMCS_CTRL_PIN_BASED, pin_ctls | (v->watchdog ? PIN_BASED_PREEMPTION_TIMER : 0));
+	set_pin(to_vmx(v), pin_ctls | (v->watchdog ? PIN_BASED_PREEMPTION_TIMER : 0));
 }
 
 static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
@@ -416,6 +493,7 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 
 	v->gprs = st->gprs;
 	vmx_watchdog(v, st->watchdog);
+	set_proc(x, x->proc & ~PROC_BASED_NMI_WINDOW_EXITING);
 	switch (st->mode) {
 	case CFG_MODE_REAL:
 		code = VMX_AR_TYPE(0xB) | VMX_AR_S | VMX_AR_P;
@@ -479,14 +557,36 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct guest_start *st)
 	vmwrite(VMCS_GUEST_IA32_SYSENTER_ESP, 0);
 	vmwrite(VMCS_GUEST_IA32_SYSENTER_EIP, 0);
 	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, 0);
-	if (use_vpid) {
-		/* A new guest must not see translations cached for the last one. */
-		struct { u64 vpid, addr; } desc = { 0, 0 };
-
-		__asm__ volatile("invvpid %0, %1" : : "m"(desc), "r"((u64)INVVPID_ALL_CONTEXT) : "memory", "cc");
-	}
+	vmx_flush_tlb(v);
 	x->checked = false;
 	v->halted = false;
+}
+
+/* SDM vol. 3C 26.6 and 27.3.1.5: the vCPU waits in the wait-for-SIPI
+ * activity state; an INIT or a start-up IPI then exits (reasons 3 and 4)
+ * and nothing else reaches it. The watchdog sleeps meanwhile. */
+static void vmx_vcpu_wait_sipi(struct vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+
+	if (!has_wait_sipi)
+		fatal("this CPU's VMX lacks the wait-for-SIPI activity state (IA32_VMX_MISC bit 8), "
+		      "which Keel's APs wait in");
+	set_pin(x, x->pin & ~PIN_BASED_PREEMPTION_TIMER);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, VMX_ACTIVITY_WAIT_SIPI);
+}
+
+/* This CPU forgets every guest's translations (EPT and VPID-tagged,
+ * SDM 29.4.3): the next guest must not see the last one's. */
+static void vmx_flush_tlb(struct vcpu *v)
+{
+	struct { u64 a, b; } desc = { 0, 0 };
+
+	(void)v;
+	if (ept_vpid_cap & VMX_EPT_INVEPT_ALL_CONTEXT)
+		__asm__ volatile("invept %0, %1" : : "m"(desc), "r"((u64)INVEPT_ALL_CONTEXT) : "memory", "cc");
+	if (use_vpid)
+		__asm__ volatile("invvpid %0, %1" : : "m"(desc), "r"((u64)INVVPID_ALL_CONTEXT) : "memory", "cc");
 }
 
 static void read_seg(struct vmx_seg *s, u64 sel, u64 base, u64 limit, u64 ar)
@@ -514,6 +614,7 @@ static const char *check_guest_state(struct vmx_vcpu *x)
 		.load_efer = x->entry_ctls & ENTRY_CTRL_LOAD_IA32_EFER,
 		.load_pat = x->entry_ctls & ENTRY_CTRL_LOAD_IA32_PAT,
 		.entry_intr_info = (u32)vmread(VMCS_CTRL_ENTRY_INTR_INFO),
+		.virtual_nmis = x->pin & PIN_BASED_VIRTUAL_NMIS,
 	};
 
 	memset(&g, 0, sizeof(g));
@@ -547,15 +648,29 @@ static const char *check_guest_state(struct vmx_vcpu *x)
 	return vmx_check_guest_state(&g, &c);
 }
 
+/* Every failed entry, not only the first: the guest-state rules again on
+ * the state the CPU refused, so the log names the one broken, or says
+ * that none of them is (then the dump and the guest's instruction that
+ * follow are what is left to go on). */
+static void explain_failed_entry(struct vmx_vcpu *x)
+{
+	const char *rule = check_guest_state(x);
+
+	log_line("guest-state check after the failed entry: %s",
+		 rule ? rule : "no rule Keel checks is broken");
+}
+
 /* The exit fields this exit's decoding and handling use: the frequent
  * instruction exits need the reason and the length only (each VMREAD
  * is an instruction on the path of every exit); the rest, and anything
  * Keel may report, get every field. */
 static void read_exit_info(struct vmx_exit_info *xi)
 {
-	*xi = (struct vmx_exit_info){ 0 };
 	xi->reason = (u32)vmread(VMCS_RO_EXIT_REASON);
 	xi->insn_len = (u32)vmread(VMCS_RO_EXIT_INSTRUCTION_LEN);
+	xi->qualification = 0;
+	xi->guest_linear = 0;
+	xi->idt_info = 0;
 	switch (xi->reason) {	/* bit 31 (entry failure) set: the default */
 	case VMX_EXIT_CPUID:
 	case VMX_EXIT_HLT:
@@ -577,8 +692,48 @@ static void read_exit_info(struct vmx_exit_info *xi)
 		xi->intr_error = (u32)vmread(VMCS_RO_EXIT_INTR_ERROR);
 		xi->guest_linear = vmread(VMCS_RO_GUEST_LINEAR_ADDR);
 		xi->guest_physical = vmread(VMCS_RO_GUEST_PHYSICAL_ADDR);
+		/* Only these exits can come in the middle of delivering an
+		 * event (SDM 28.2.4); the instruction exits above cannot. */
+		xi->idt_info = (u32)vmread(VMCS_RO_IDT_VECTORING_INFO);
 		return;
 	}
+}
+
+/* The event whose delivery the exit interrupted is delivered again at the
+ * next entry, as KVM and Jailhouse do: the IDT-vectoring fields become
+ * the VM-entry event (SDM 28.2.4, 27.6). An NMI that did not get through
+ * leaves no virtual-NMI blocking behind. */
+static void reinject(const struct vmx_exit_info *xi)
+{
+	u32 info = xi->idt_info, type = INTR_INFO_TYPE(info);
+
+	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, info & ~INTR_INFO_NMI_UNBLOCKING);
+	if (info & INTR_INFO_DELIVER_ERROR_CODE)
+		vmwrite(VMCS_CTRL_ENTRY_EXCEPTION_ERROR, vmread(VMCS_RO_IDT_VECTORING_ERROR));
+	if (type == INTR_TYPE_SW_INT || type == INTR_TYPE_PRIV_SW_EXCEPTION ||
+	    type == INTR_TYPE_SW_EXCEPTION)
+		vmwrite(VMCS_CTRL_ENTRY_INSTRUCTION_LEN, xi->insn_len);
+	if (type == INTR_TYPE_NMI)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(u64)VMX_INTR_BLOCKING_NMI);
+}
+
+/* An NMI exit: the NMI is consumed (and this CPU's vCPU loop decides
+ * whose it was, hv/vcpu.c); an NMI-window exit: the guest can take the
+ * NMI Keel holds for it now. */
+static void nmi_exit(struct vcpu *v, const struct vmx_exit_info *xi)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	struct percpu *pc = v->cpu;
+
+	if ((xi->reason & 0xFFFF) == VMX_EXIT_NMI_WINDOW) {
+		set_proc(x, x->proc & ~PROC_BASED_NMI_WINDOW_EXITING);
+		cpu_attend(pc, ATTN_EVENT);
+		return;
+	}
+	__atomic_add_fetch(&pc->nmis, 1, __ATOMIC_SEQ_CST);
+	cpu_attend(pc, ATTN_NMI);
+	nmi_unblock();
 }
 
 static int vmx_run(struct vcpu *v, struct vmexit *e)
@@ -595,25 +750,33 @@ static int vmx_run(struct vcpu *v, struct vmexit *e)
 			memset(e, 0, sizeof(*e));
 			e->kind = VMEXIT_INVALID;
 			log_line("guest-state check failed before VM entry: %s", rule);
-			return -1;
+			return RUN_FAILED;
 		}
 	}
 	rc = vmx_vmenter(&v->gprs, x->launched);
+	if (rc == VMENTER_ABORTED)
+		return RUN_ABORTED;
 	if (rc) {
 		memset(e, 0, sizeof(*e));
 		e->kind = VMEXIT_INVALID;
 		log_line("%s failed: %s", x->launched ? "VMRESUME" : "VMLAUNCH", vmx_fail_words(rc == 1));
-		return -1;
+		explain_failed_entry(x);
+		return RUN_FAILED;
 	}
 	x->launched = true;
 	read_exit_info(&xi);
 	vmx_decode_exit(&xi, e);
 	if (e->kind == VMEXIT_MSR)
 		e->msr.index = (u32)v->gprs.rcx;
+	if (xi.idt_info & INTR_INFO_VALID)
+		reinject(&xi);
+	if (e->kind == VMEXIT_NMI)
+		nmi_exit(v, &xi);
 	if (e->kind == VMEXIT_INVALID) {
 		log_line("VM entry failed: exit reason %u (%s)", xi.reason & 0xFFFF,
 			 vmx_exit_reason_str(xi.reason & 0xFFFF));
-		return -1;
+		explain_failed_entry(x);
+		return RUN_FAILED;
 	}
 	return 0;
 }
@@ -714,6 +877,38 @@ static void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 
 	}
 	(void)v;
 	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, info);
+}
+
+/* SDM 26.6.1.2, 27.3.1.5: an NMI goes in with the next entry unless one
+ * is in service (virtual-NMI blocking), MOV SS or STI blocks it, or the
+ * entry already delivers an event; then the NMI-window exit (SDM 26.7.6)
+ * says when it can. */
+static bool vmx_inject_nmi(struct vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	u64 blocking = VMX_INTR_BLOCKING_STI | VMX_INTR_BLOCKING_MOV_SS | VMX_INTR_BLOCKING_NMI;
+
+	if ((vmread(VMCS_CTRL_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+	    (vmread(VMCS_GUEST_INTERRUPTIBILITY) & blocking)) {
+		set_proc(x, x->proc | PROC_BASED_NMI_WINDOW_EXITING);
+		return false;
+	}
+	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO,
+		INTR_INFO_VALID | INTR_INFO_MAKE_TYPE(INTR_TYPE_NMI) | X86_EXC_NMI);
+	return true;
+}
+
+/* Leaves VMX operation (SDM 31.3 VMXOFF): an AP whose INIT stays pending
+ * (hv/smp.c) lets it reset the CPU this way. */
+static void vmx_off(void)
+{
+	__asm__ volatile("vmxoff" ::: "cc", "memory");
+}
+
+static void vmx_halt(struct vcpu *v)
+{
+	(void)v;
+	halt_until_attention();
 }
 
 /* The pending debug exceptions field delivers the trap at entry with
@@ -817,16 +1012,21 @@ static void vmx_dump(struct vcpu *v)
 const struct hv_backend vmx_backend = {
 	.name = "vmx",
 	.init = vmx_init,
-	.park = vmx_on,
-	.vcpu_create = vmx_vcpu_create,
 	.map_memory = vmx_map_memory,
+	.apic_passthrough = vmx_apic_passthrough,
+	.vcpu_create = vmx_vcpu_create,
 	.vcpu_reset = vmx_vcpu_reset,
+	.vcpu_wait_sipi = vmx_vcpu_wait_sipi,
+	.halt = vmx_halt,
+	.off = vmx_off,
 	.run = vmx_run,
 	.advance_rip = vmx_advance_rip,
 	.get_reg = vmx_get_reg,
 	.set_reg = vmx_set_reg,
 	.inject_exception = vmx_inject_exception,
 	.inject_interrupt = vmx_inject_interrupt,
+	.inject_nmi = vmx_inject_nmi,
+	.left_guest = vmx_flush_tlb,
 	.wait_for_interrupt = vmx_wait_for_interrupt,
 	.interrupts_enabled = vmx_interrupts_enabled,
 	.load_pdptes = vmx_load_pdptes,

@@ -1,6 +1,6 @@
 /* libFuzzer harness for what Keel does with a guest's local-APIC write:
  * hv/insn.c (decoding the store), hv/gva.c (walking the guest's page
- * tables to fetch it) and hv/ipi.c (the ICR filter), all fed from the
+ * tables to fetch it) and hv/ipi.c (which CPUs an IPI reaches), all fed from the
  * guest's side. Input: a mode byte, 32 bytes of paging registers and an
  * address, 16 bytes of ICR and APIC identity, then the instruction bytes,
  * which also serve as the guest's memory for the walk. Checks:
@@ -8,8 +8,9 @@
  *         0..15, and its own bytes alone decode to the same store;
  *   gva:  the walk ends (at most 5 levels read) and reads only entries of
  *         the size the mode uses;
- *   ipi:  a start-up IPI is never sent; whatever is sent is physical,
- *         without shorthand, to this CPU's own ID. */
+ *   ipi:  an INIT or start-up IPI is never passed to the ICR as it is
+ *         (Keel delivers those itself); the shorthands reach the CPUs
+ *         they name, whatever the destination field says. */
 #include <string.h>
 
 #include "../hv/gva.h"
@@ -52,29 +53,40 @@ static void check_insn(const uint8_t *b, size_t n, unsigned bits)
 
 static void check_ipi(struct fuzz_in *in)
 {
-	struct ipi_self self;
-	u32 lo = (u32)fuzz_take(in, 4), dest = (u32)fuzz_take(in, 4), asked = lo;
+	struct ipi_self self, other;
+	u32 lo = (u32)fuzz_take(in, 4), dest = (u32)fuzz_take(in, 4);
 	u8 flags = (u8)fuzz_take(in, 1);
+	enum ipi_action act = ipi_classify(lo);
+	bool to_self, to_other;
 
-	self.x2apic = flags & 1;
-	self.cluster = flags & 2;
+	self.x2apic = other.x2apic = flags & 1;
+	self.cluster = other.cluster = flags & 2;
 	self.id = (u32)fuzz_take(in, 4);
 	self.ldr = (u32)fuzz_take(in, 3);
+	other.id = (u32)fuzz_take(in, 4);
+	other.ldr = (u32)fuzz_take(in, 3);
 	if (!self.x2apic) {
 		self.id &= 0xFF;
 		self.ldr &= 0xFF;
+		other.id &= 0xFF;
+		other.ldr &= 0xFF;
 	}
-	switch (ipi_filter(&self, &lo, &dest)) {
-	case IPI_SEND:
-		FUZZ_CHECK(ICR_MODE(asked) != ICR_MODE_STARTUP, "a start-up IPI sent");
-		FUZZ_CHECK(ICR_MODE(asked) != ICR_MODE_INIT, "an INIT sent");
-		FUZZ_CHECK(ICR_SHORTHAND(lo) == ICR_SH_NONE && !(lo & ICR_DEST_LOGICAL) &&
-			   dest == self.id, "sent as lo %#x dest %#x, not to self %#x", lo, dest, self.id);
+	FUZZ_CHECK((act == IPI_STARTUP) == (ICR_MODE(lo) == ICR_MODE_STARTUP),
+		   "mode %u classified %d", ICR_MODE(lo), act);
+	FUZZ_CHECK(act != IPI_PASS || (ICR_MODE(lo) != ICR_MODE_INIT &&
+				       ICR_MODE(lo) != ICR_MODE_STARTUP),
+		   "an INIT or start-up IPI would pass to the ICR: lo %#x", lo);
+	to_self = ipi_reaches(&self, &self, lo, dest);
+	to_other = ipi_reaches(&self, &other, lo, dest);
+	switch (ICR_SHORTHAND(lo)) {
+	case ICR_SH_SELF:
+		FUZZ_CHECK(to_self && !to_other, "self shorthand: self %d other %d", to_self, to_other);
 		break;
-	case IPI_RESET:
-		FUZZ_CHECK(ICR_MODE(asked) == ICR_MODE_INIT, "a reset from mode %u", ICR_MODE(asked));
+	case ICR_SH_ALL:
+		FUZZ_CHECK(to_self && to_other, "all shorthand: self %d other %d", to_self, to_other);
 		break;
-	case IPI_DROP:
+	case ICR_SH_OTHERS:
+		FUZZ_CHECK(!to_self && to_other, "others shorthand: self %d other %d", to_self, to_other);
 		break;
 	}
 }

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mem_range m[MEMMAP_MAX], orig[MEMMAP_MAX], c[MEMMAP_MAX];
 	struct pt_range out[64];
 	int n = (int)(fuzz_take(&in, 1) % (MEMMAP_MAX + 1)), k;
-	u64 base, len, align, floor, limit, want, at;
+	u64 base, len, align, floor, limit, want, at, top;
 
 	for (int i = 0; i < n; i++) {
 		m[i].base = fuzz_take(&in, 8);
@@ -114,7 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The guest-physical map, with Keel's region somewhere. */
 	base = fuzz_take(&in, 8) % (1ull << 33);
 	len = fuzz_take(&in, 4) * PAGE;
-	n = gpmap_build(m, k, base, len, out, 64);
+	top = fuzz_take(&in, 8);
+	n = gpmap_build(m, k, base, len, top, out, 64);
 	FUZZ_CHECK(n >= -1 && n <= 64, "gpmap gave %d", n);
 	for (int i = 0; i < n; i++) {
 		FUZZ_CHECK(out[i].len && !(out[i].base % PAGE) && !(out[i].len % PAGE),
@@ -122,6 +123,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   (unsigned long long)out[i].len);
 		FUZZ_CHECK(!i || out[i - 1].base + out[i - 1].len <= out[i].base,
 			   "gpmap ranges %d and %d overlap", i - 1, i);
+		FUZZ_CHECK(out[i].base + out[i].len <= PT_ADDR_LIMIT,
+			   "gpmap range 0x%llx+0x%llx passes 2^48", (unsigned long long)out[i].base,
+			   (unsigned long long)out[i].len);
 		FUZZ_CHECK(!len || out[i].base + out[i].len <= (base & ~(u64)(PAGE - 1)) ||
 				   out[i].base >= base + len,
 			   "gpmap range 0x%llx+0x%llx maps Keel's region 0x%llx+0x%llx",

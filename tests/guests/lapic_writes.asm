@@ -1,7 +1,8 @@
-; Test guest: the local APIC through Keel. Keel write-protects the APIC
-; page and does each write itself (hv/lapic.c): it must decode the store,
-; do it on the real APIC, let IPIs to this CPU through and drop those to
-; other CPUs (hv/ipi.c). Long mode, loaded at 0x100000 on Keel's identity
+; Test guest: the local APIC through Keel. Where Keel must see the ICR
+; (AMD-V; VT-x when INITs may stay pending) it write-protects the APIC page
+; and does each write itself (hv/lapic.c): it must decode the store, do it
+; on the real APIC, send IPIs as asked and deliver INIT and start-up IPIs
+; to the guest's own vCPUs only (hv/ipi.c). Long mode, loaded at 0x100000 on Keel's identity
 ; map (CR3=0x1000, which maps the APIC page at 0xFEE00000).
 ; Checks, each with its number as the exit code when it fails:
 ;  1-8  the task-priority register (80h), written with eight encodings

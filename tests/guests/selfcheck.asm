@@ -1298,21 +1298,28 @@ check_high_ram:
 
 ; ---- nmi.* ------------------------------------------------------------------
 
+; To this CPU's own APIC ID, not the self shorthand: the SDM allows
+; that shorthand with fixed delivery only (vol. 3A 11.6.1), and Bochs
+; sends a fixed interrupt for it whatever the delivery mode.
 check_nmi:
 	mov dword [nmi_count], 0
 	call apic_base
 	jc .x2
+	mov ecx, 0x20			; the APIC ID register, ID in 31:24
+	call apic_read
 	mov ecx, APIC_ICR_HI
-	xor eax, eax
+	and eax, 0xFF000000
 	call apic_write
 	mov ecx, APIC_ICR_LO
-	mov eax, (1 << 18) | (4 << 8) | (1 << 14)	; self, NMI, assert
+	mov eax, (4 << 8) | (1 << 14)	; physical, NMI, assert
 	call apic_write
 	jmp .wait
 .x2:
+	mov ecx, 0x802			; the x2APIC ID
+	rdmsr
+	mov edx, eax			; destination: ICR 63:32
 	mov ecx, 0x830			; the x2APIC ICR (SELF IPI cannot send NMIs)
-	mov eax, (1 << 18) | (4 << 8) | (1 << 14)
-	xor edx, edx
+	mov eax, (4 << 8) | (1 << 14)
 	wrmsr
 .wait:
 	mov ecx, 1000000

@@ -95,7 +95,7 @@ static void test_rsdt_from_bios_area(void **state)
 	assert_int_equal(r, 0xF5A30);
 	assert_ptr_equal(acpi_rsdp_table(r, "APIC", phys, NULL), mem + m);
 	assert_null(acpi_rsdp_table(r, "FACP", phys, NULL));
-	assert_int_equal(acpi_madt_cpus(acpi_rsdp_table(r, "APIC", phys, NULL)), 3);
+	assert_int_equal(acpi_madt_cpu_count(acpi_rsdp_table(r, "APIC", phys, NULL)), 3);
 }
 
 static void test_xsdt_from_ebda(void **state)
@@ -113,7 +113,7 @@ static void test_xsdt_from_ebda(void **state)
 	rsdp(0x9FC00 + 0x40, 2, rsdt, xsdt);
 	rsdp(0xF0000, 0, rsdt, 0);      /* later in the search: never looked at */
 	assert_int_equal(acpi_find_rsdp_bios(phys, NULL), 0x9FC40);
-	assert_int_equal(acpi_madt_cpus(acpi_rsdp_table(0x9FC40, "APIC", phys, NULL)), 2);
+	assert_int_equal(acpi_madt_cpu_count(acpi_rsdp_table(0x9FC40, "APIC", phys, NULL)), 2);
 	assert_non_null(acpi_rsdp_table(0x9FC40, "FACP", phys, NULL));
 	assert_null(acpi_rsdp_table(0xF0000, "APIC", phys, NULL));
 }
@@ -127,7 +127,7 @@ static void test_bad_checksum_and_none(void **state)
 	mem[0xE0010 + 9] ^= 1;          /* the checksum no longer adds up */
 	assert_int_equal(acpi_find_rsdp_bios(phys, NULL), 0);
 	assert_null(acpi_rsdp_table(0, "APIC", phys, NULL));
-	assert_int_equal(acpi_madt_cpus(NULL), 0);
+	assert_int_equal(acpi_madt_cpu_count(NULL), 0);
 }
 
 static void test_madt_bad_entries(void **state)
@@ -146,11 +146,11 @@ static void test_madt_bad_entries(void **state)
 	(void)state;
 	setup();
 	h = (struct acpi_header *)(mem + madt(TABLES, bad, sizeof(bad)));
-	assert_int_equal(acpi_madt_cpus(h), 1);
+	assert_int_equal(acpi_madt_cpu_count(h), 1);
 	h = (struct acpi_header *)(mem + madt(TABLES, past_end, sizeof(past_end)));
-	assert_int_equal(acpi_madt_cpus(h), 1);
+	assert_int_equal(acpi_madt_cpu_count(h), 1);
 	h->length = 20;                 /* shorter than a MADT's fixed part */
-	assert_int_equal(acpi_madt_cpus(h), 0);
+	assert_int_equal(acpi_madt_cpu_count(h), 0);
 }
 
 static void test_fadt_reset_reg(void **state)

@@ -229,6 +229,16 @@ static void test_globals_and_values(void **state)
 	assert_int_equal(cfg.entries[2].guests[2].partition, 4);
 	assert_int_equal(cfg.entries[2].nguests, 3);
 
+	/* cpus= on every kind; absent means all of the machine's CPUs (0). */
+	parse_ok("entry a\n guest flat file=T load=0x7c00 cpus=1\n"
+		 " guest linux kernel=K cpus=0x10\n guest bios partition=1 cpus=256\n"
+		 " guest multiboot file=M cpus=\"2\"\n guest multiboot file=N\n");
+	assert_int_equal(cfg.entries[0].guests[0].cpus, 1);
+	assert_int_equal(cfg.entries[0].guests[1].cpus, 16);
+	assert_int_equal(cfg.entries[0].guests[2].cpus, CFG_MAX_CPUS);
+	assert_int_equal(cfg.entries[0].guests[3].cpus, 2);
+	assert_int_equal(cfg.entries[0].guests[4].cpus, 0);
+
 	parse_ok("timeout 3600\n" ENTRY1 "default 1\n");
 	assert_int_equal(cfg.timeout, 3600);
 	/* Decimal with leading zeros is still decimal. */
@@ -428,6 +438,7 @@ static void assert_same_entry(const struct cfg_entry *a, const struct cfg_entry 
 		assert_true(x->load == y->load);
 		assert_int_equal(x->mode, y->mode);
 		assert_string_equal(x->cmdline, y->cmdline);
+		assert_int_equal(x->cpus, y->cpus);
 		assert_int_equal(x->trace, y->trace);
 		/* Line numbers shift by the entry's own line. */
 		assert_int_equal(y->line, x->line - a->line + 1);
@@ -485,6 +496,7 @@ static void test_round_trip(void **state)
 	round_trip("entry x\r\nguest bios partition=3\r\nafter restart\r\n\r\n"
 		   "entry y\r\nguest multiboot file=M\r\n");
 	round_trip("entry only\nguest bios partition=2");
+	round_trip("entry smp\nguest multiboot file=S.ELF cpus=2\nguest linux kernel=K cpus=1\n");
 }
 
 static void test_entry_files(void **state)
@@ -644,6 +656,11 @@ static void test_err_guests(void **state)
 	expect_err("entry A\n guest bios image=A drive=-1\n", 2, "bad number '-1' for drive");
 	expect_err("entry A\n guest bios partition=5\n", 2, "partition '5' out of range (1..4)");
 	expect_err("entry A\n guest bios partition=0\n", 2, "partition '0' out of range (1..4)");
+	expect_err("entry A\n guest flat file=T load=0 cpus=0\n", 2, "cpus '0' out of range (1..256)");
+	expect_err("entry A\n guest linux kernel=K cpus=257\n", 2, "cpus '257' out of range (1..256)");
+	expect_err("entry A\n guest linux kernel=K cpus=all\n", 2, "bad number 'all' for cpus");
+	expect_err("entry A\n guest linux kernel=K cpus=2 cpus=2\n", 2, "duplicate key 'cpus'");
+	expect_err("entry A\n guest linux kernel=K cpus=\n", 2, "empty value for cpus=");
 	expect_err("entry A\n guest flat file=T load=x12\n", 2, "bad number 'x12' for load");
 	expect_err("entry A\n guest flat file=T load=0x10000g\n", 2, "bad number '0x10000g' for load");
 	expect_err("entry A\n guest flat file=T load=0x100000000 mode=long\n", 2,

@@ -156,7 +156,7 @@ static void test_qemu_512(void **state)
 	assert_int_equal(memmap_find_top(qemu_512, 6, REGION_SIZE, MiB(2), MiB(1),
 					 GiB(4), &region), 0);
 	assert_int_equal(region, 0x1e800000);
-	n = gpmap_build(qemu_512, 6, region, REGION_SIZE, out, OUT_MAX);
+	n = gpmap_build(qemu_512, 6, region, REGION_SIZE, 0, out, OUT_MAX);
 	expect_ranges(want, 5, n);
 	check_rules(qemu_512, 6, region, REGION_SIZE, n, GiB(4));
 }
@@ -178,11 +178,55 @@ static void test_ram_above_4g(void **state)
 	assert_int_equal(memmap_find_top(qemu_6g, 9, REGION_SIZE, MiB(2), MiB(1),
 					 GiB(4), &region), 0);
 	assert_int_equal(region, 0xbe800000);
-	n = gpmap_build(qemu_6g, 9, region, REGION_SIZE, out, OUT_MAX);
+	n = gpmap_build(qemu_6g, 9, region, REGION_SIZE, 0, out, OUT_MAX);
 	/* Nothing past the end of RAM: the reserved range at 1 TiB is
 	 * beyond the top. */
 	expect_ranges(want, 6, n);
 	check_rules(qemu_6g, 9, region, REGION_SIZE, n, 0x1c0000000);
+}
+
+/* Device memory above RAM (64-bit BARs, high MMIO windows): up to the
+ * top the caller asks for (the CPU's physical-address width), UC; a top
+ * below RAM's end changes nothing; a top past 2^48 stops there. */
+static void test_device_space_above_ram(void **state)
+{
+	static const struct pt_range want[] = {
+		{ 0x0, 0x9f000, WB },
+		{ 0x9f000, 0x61000, UC },
+		{ 0x100000, 0xbe700000, WB },
+		{ 0xbfe00000, 0x1e0000, WB },
+		{ 0xbffe0000, 0x40020000, UC },
+		{ 0x100000000, 0xc0000000, WB },
+		{ 0x1c0000000, GiB(16) - 0x1c0000000, UC },
+	};
+	struct pt_range w[7];
+	const u64 region = 0xbe800000;
+	int n;
+
+	(void)state;
+	n = gpmap_build(qemu_6g, 9, region, REGION_SIZE, GiB(16), out, OUT_MAX);
+	expect_ranges(want, 7, n);
+	check_rules(qemu_6g, 9, region, REGION_SIZE, n, GiB(16));
+	/* phys-bits 40 (QEMU's): one UC range to 1 TiB, over the reserved
+	 * HyperTransport range. */
+	memcpy(w, want, sizeof(w));
+	w[6].len = (1ull << 40) - 0x1c0000000;
+	n = gpmap_build(qemu_6g, 9, region, REGION_SIZE, 1ull << 40, out, OUT_MAX);
+	expect_ranges(w, 7, n);
+	/* 52 bits: the tables stop at 48. */
+	w[6].len = PT_ADDR_LIMIT - 0x1c0000000;
+	n = gpmap_build(qemu_6g, 9, region, REGION_SIZE, 1ull << 52, out, OUT_MAX);
+	expect_ranges(w, 7, n);
+	/* Below the end of RAM: RAM still mapped, nothing above it. */
+	n = gpmap_build(qemu_6g, 9, region, REGION_SIZE, GiB(2), out, OUT_MAX);
+	expect_ranges(want, 6, n);
+	/* 512 MiB of RAM, 64 GiB asked: the PCI hole and what is above 4 GiB
+	 * are one UC range. */
+	n = gpmap_build(qemu_512, 6, 0x1e800000, REGION_SIZE, GiB(64), out, OUT_MAX);
+	assert_int_equal(n, 5);
+	assert_int_equal(out[4].base, 0x1ffe0000);
+	assert_int_equal(out[4].base + out[4].len, GiB(64));
+	assert_int_equal(out[4].type, UC);
 }
 
 /* The region ends exactly where low RAM does (Bochs 512 MiB, ACPI tables
@@ -207,7 +251,7 @@ static void test_region_at_top_of_ram(void **state)
 	int n;
 
 	(void)state;
-	n = gpmap_build(m, 7, 0x1e800000, 0x1700000, out, OUT_MAX);
+	n = gpmap_build(m, 7, 0x1e800000, 0x1700000, 0, out, OUT_MAX);
 	expect_ranges(want, 4, n);
 	check_rules(m, 7, 0x1e800000, 0x1700000, n, GiB(4));
 }
@@ -234,11 +278,11 @@ static void test_region_in_middle_of_ram(void **state)
 	int n;
 
 	(void)state;
-	n = gpmap_build(m, 2, 0x10000000, MiB(4), out, OUT_MAX);
+	n = gpmap_build(m, 2, 0x10000000, MiB(4), 0, out, OUT_MAX);
 	expect_ranges(want, 5, n);
 	check_rules(m, 2, 0x10000000, MiB(4), n, GiB(4));
 	/* Half in RAM, half in the hole above it. */
-	n = gpmap_build(m, 2, 0x3ff00000, MiB(3), out, OUT_MAX);
+	n = gpmap_build(m, 2, 0x3ff00000, MiB(3), 0, out, OUT_MAX);
 	expect_ranges(want_straddle, 4, n);
 	check_rules(m, 2, 0x3ff00000, MiB(3), n, GiB(4));
 }
@@ -272,18 +316,18 @@ static void test_first_mib_holes(void **state)
 	int n;
 
 	(void)state;
-	n = gpmap_build(no_low, 1, 0x4000000, MiB(32), out, OUT_MAX);
+	n = gpmap_build(no_low, 1, 0x4000000, MiB(32), 0, out, OUT_MAX);
 	assert_int_equal(n, 4);
 	assert_int_equal(out[0].base, 0);
 	assert_int_equal(out[0].len, 0x100000);
 	assert_int_equal(out[0].type, UC);
 	check_rules(no_low, 1, 0x4000000, MiB(32), n, GiB(4));
-	n = gpmap_build(no_low, 1, 0, 0, out, OUT_MAX);
+	n = gpmap_build(no_low, 1, 0, 0, 0, out, OUT_MAX);
 	expect_ranges(want_no_low, 3, n);
-	n = gpmap_build(gaps, 2, 0, 0, out, OUT_MAX);
+	n = gpmap_build(gaps, 2, 0, 0, 0, out, OUT_MAX);
 	expect_ranges(want_gaps, 5, n);
 	check_rules(gaps, 2, 0, 0, n, GiB(4));
-	n = gpmap_build(gaps, 0, 0, 0, out, OUT_MAX);
+	n = gpmap_build(gaps, 0, 0, 0, 0, out, OUT_MAX);
 	expect_ranges(want_empty, 1, n);
 }
 
@@ -319,7 +363,7 @@ static void test_rounding(void **state)
 
 	(void)state;
 	/* An unaligned region: its partial pages are not mapped either. */
-	n = gpmap_build(m, 10, 0x9000800, 0x1000, out, OUT_MAX);
+	n = gpmap_build(m, 10, 0x9000800, 0x1000, 0, out, OUT_MAX);
 	expect_ranges(want, 10, n);
 	check_rules(m, 10, 0x9000800, 0x1000, n, 0x110001000);
 }
@@ -344,7 +388,7 @@ static void test_merge_across_empty_entry(void **state)
 	int n;
 
 	(void)state;
-	n = gpmap_build(m, 5, 0, 0, out, OUT_MAX);
+	n = gpmap_build(m, 5, 0, 0, 0, out, OUT_MAX);
 	expect_ranges(want, 4, n);
 	check_rules(m, 5, 0, 0, n, GiB(4));
 }
@@ -366,13 +410,13 @@ static void test_sanitized_input(void **state)
 
 	(void)state;
 	/* Unsorted or overlapping input is refused, not guessed at. */
-	assert_int_equal(gpmap_build(m, 6, 0, 0, out, OUT_MAX), -1);
+	assert_int_equal(gpmap_build(m, 6, 0, 0, 0, out, OUT_MAX), -1);
 	mn = memmap_sanitize(m, 6, MEMMAP_MAX);
 	assert_int_equal(mn, 6);
 	assert_int_equal(memmap_find_top(m, mn, REGION_SIZE, MiB(2), MiB(1),
 					 GiB(4), &region), 0);
 	assert_int_equal(region, 0x3e800000);
-	n = gpmap_build(m, mn, region, REGION_SIZE, out, OUT_MAX);
+	n = gpmap_build(m, mn, region, REGION_SIZE, 0, out, OUT_MAX);
 	assert_int_equal(n, 5);
 	check_rules(m, mn, region, REGION_SIZE, n, GiB(4));
 	assert_int_equal(out[3].base, 0x3fe00000);
@@ -398,7 +442,7 @@ static void test_huge_addresses(void **state)
 	int n;
 
 	(void)state;
-	n = gpmap_build(m, 3, 0, 0, out, OUT_MAX);
+	n = gpmap_build(m, 3, 0, 0, 0, out, OUT_MAX);
 	expect_ranges(want, 3, n);
 }
 
@@ -409,15 +453,15 @@ static void test_max_too_small(void **state)
 	(void)state;
 	for (i = 0; i <= OUT_MAX; i++)
 		out[i].len = 0xdead;
-	assert_int_equal(gpmap_build(qemu_512, 6, 0x1e800000, REGION_SIZE, out, 0), -1);
-	assert_int_equal(gpmap_build(qemu_512, 6, 0x1e800000, REGION_SIZE, out, 4), -1);
+	assert_int_equal(gpmap_build(qemu_512, 6, 0x1e800000, REGION_SIZE, 0, out, 0), -1);
+	assert_int_equal(gpmap_build(qemu_512, 6, 0x1e800000, REGION_SIZE, 0, out, 4), -1);
 	/* Nothing written past max. */
 	assert_int_equal(out[4].len, 0xdead);
-	n = gpmap_build(qemu_512, 6, 0x1e800000, REGION_SIZE, out, 5);
+	n = gpmap_build(qemu_512, 6, 0x1e800000, REGION_SIZE, 0, out, 5);
 	assert_int_equal(n, 5);
 	assert_int_equal(out[5].len, 0xdead);
-	assert_int_equal(gpmap_build(qemu_512, -1, 0, 0, out, 5), -1);
-	assert_int_equal(gpmap_build(qemu_512, 6, 0, 0, out, -1), -1);
+	assert_int_equal(gpmap_build(qemu_512, -1, 0, 0, 0, out, 5), -1);
+	assert_int_equal(gpmap_build(qemu_512, 6, 0, 0, 0, out, -1), -1);
 }
 
 /* The APIC page split out of its range: in the middle (three ranges), at
@@ -524,6 +568,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_512),
 		cmocka_unit_test(test_ram_above_4g),
+		cmocka_unit_test(test_device_space_above_ram),
 		cmocka_unit_test(test_region_at_top_of_ram),
 		cmocka_unit_test(test_region_in_middle_of_ram),
 		cmocka_unit_test(test_first_mib_holes),

@@ -143,6 +143,36 @@ static void test_every_truncation(void **state)
 	}
 }
 
+/* MOV to CRn, as Linux writes CR4 (cr4_set_bits: mov %rax,%cr4) and a
+ * 32-bit guest CR0; other instructions and cut-short bytes refused. */
+static void test_mov_to_cr(void **state)
+{
+	static const u8 cr4_rax[] = { 0x0F, 0x22, 0xE0 }, cr3_r9[] = { 0x41, 0x0F, 0x22, 0xD9 },
+			cr8_rcx[] = { 0x44, 0x0F, 0x22, 0xC1 }, cr0_eax32[] = { 0x0F, 0x22, 0xC0 },
+			mov_from_cr4[] = { 0x0F, 0x20, 0xE0 };
+	u8 cr = 0xFF, reg = 0xFF;
+
+	(void)state;
+	assert_int_equal(insn_decode_mov_to_cr(cr4_rax, 3, 64, &cr, &reg), 0);
+	assert_int_equal(cr, 4);
+	assert_int_equal(reg, 0);
+	assert_int_equal(insn_decode_mov_to_cr(cr3_r9, 4, 64, &cr, &reg), 0);
+	assert_int_equal(cr, 3);
+	assert_int_equal(reg, 9);
+	assert_int_equal(insn_decode_mov_to_cr(cr8_rcx, 4, 64, &cr, &reg), 0);
+	assert_int_equal(cr, 8);
+	assert_int_equal(reg, 1);
+	assert_int_equal(insn_decode_mov_to_cr(cr0_eax32, 3, 32, &cr, &reg), 0);
+	assert_int_equal(cr, 0);
+	assert_int_equal(reg, 0);
+	/* 41h is INC ECX outside 64-bit code, not a REX prefix. */
+	assert_int_equal(insn_decode_mov_to_cr(cr3_r9, 4, 32, &cr, &reg), -1);
+	assert_int_equal(insn_decode_mov_to_cr(mov_from_cr4, 3, 64, &cr, &reg), -1);
+	for (unsigned n = 0; n < 3; n++)
+		assert_int_equal(insn_decode_mov_to_cr(cr4_rax, n, 64, &cr, &reg), -1);
+	assert_int_equal(insn_decode_mov_to_cr(cr3_r9, 3, 64, &cr, &reg), -1);
+}
+
 /* insn_is_svm: what Keel turns from #GP into #UD on AMD-V. */
 static void test_svm_instructions(void **state)
 {
@@ -203,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_accepted),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_mov_to_cr),
 		cmocka_unit_test(test_svm_instructions),
 	};
 

@@ -246,6 +246,7 @@ static void expect_at(const char *file, int line, const char *what, const char *
 #define R_STI_IF "blocking by STI requires RFLAGS.IF = 1"
 #define R_BLOCK_EXTINT "blocking by STI or MOV SS forbids injecting an external interrupt"
 #define R_MOVSS_NMI "blocking by MOV SS forbids injecting an NMI"
+#define R_VNMI "virtual-NMI blocking forbids injecting an NMI"
 #define R_SMI "blocking by SMI must be 0 outside SMM"
 #define R_ENCLAVE "enclave interruption forbids blocking by MOV SS"
 #define R_DBG_RSVD "pending debug exceptions bits 11:4, 13, 15 and 63:17 must be 0"
@@ -434,6 +435,14 @@ static void b_movss_nmi(int i)
 	g.interruptibility = VMX_INTR_BLOCKING_MOV_SS;
 	c.entry_intr_info = INTR_INFO_VALID | INTR_INFO_MAKE_TYPE(INTR_TYPE_NMI) | X86_EXC_NMI;
 }
+/* SDM 27.3.1.5: with virtual NMIs, no NMI goes in while one is blocked. */
+static void b_vnmi(int i)
+{
+	(void)i;
+	c.virtual_nmis = true;
+	g.interruptibility = VMX_INTR_BLOCKING_NMI;
+	c.entry_intr_info = INTR_INFO_VALID | INTR_INFO_MAKE_TYPE(INTR_TYPE_NMI) | X86_EXC_NMI;
+}
 static void b_smi(int i) { (void)i; g.interruptibility = VMX_INTR_BLOCKING_SMI; }
 static void b_enclave(int i)
 {
@@ -609,6 +618,7 @@ static const struct rule {
 	{ R_STI_IF, ALL, b_sti_if, 0, false },
 	{ R_BLOCK_EXTINT, ALL, b_block_extint, 0, false },
 	{ R_MOVSS_NMI, ALL, b_movss_nmi, 0, false },
+	{ R_VNMI, ALL, b_vnmi, 0, false },
 	{ R_SMI, ALL, b_smi, 0, false },
 	{ R_ENCLAVE, ALL, b_enclave, 0, false },
 	{ R_DBG_RSVD, ALL, b_dbg_rsvd, 0, true },
