@@ -92,6 +92,8 @@ void cpu_detect(struct cpu_info *ci);
 /* Keel's own CR4 on this CPU (the bootstrap CPU and each AP): #MC
  * reported rather than a shutdown, XSETBV allowed. */
 void hv_cpu_init(void);
+/* Is CR4.OSXSAVE set on this CPU (hv_cpu_init() sets it where it is safe)? */
+bool hv_osxsave(void);
 bool cpu_has_1g_pages(void);
 unsigned cpu_phys_bits(void);
 
