@@ -40,11 +40,11 @@ NASMFLAGS_HV += -DDEBUG_ENTRY=1
 endif
 
 LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c lib/multiboot.c \
-	lib/loader.c lib/menu.c
+	lib/loader.c lib/menu.c lib/acpi.c lib/region.c
 S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c $(LIB_SRCS)
 S2_ASM := stage2/entry.asm stage2/longmode.asm
 HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c iommu/*.c guest/*.c) \
-	$(filter-out lib/loader.c lib/menu.c,$(LIB_SRCS))
+	$(filter-out lib/loader.c lib/menu.c lib/region.c,$(LIB_SRCS))
 HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
 # The BIOS shim (guest/bios_shim.asm, a 16-bit flat binary) is embedded by
 # guest/shim_blob.asm; guest/keelnext.asm is a DOS program, not linked.
@@ -181,8 +181,9 @@ $(BUILD)/linux/initrd.gz: tools/mkinitramfs.sh
 linux: $(LINUX_BZIMAGE) $(LINUX_INITRD)
 
 # Debian's standard kernel (linux-image-amd64, what users install) beside
-# the cloud one, with the same initramfs: the CPU-model matrix
-# (docs/cpus.md) and any test that needs the kernel real machines run.
+# the cloud one, with the same initramfs: make bench counts its exits
+# (docs/performance.md), the CPU-model matrix (docs/cpus.md) and any test
+# that needs the kernel real machines run.
 .PHONY: linux-std
 $(BUILD)/linux-std/vmlinuz:
 	$(Q)KERNEL_META=linux-image-amd64 tools/fetch-kernel.sh $(@D)
@@ -263,7 +264,7 @@ usb: all
 # terminal, $(BUILD)/bench/results.json and $(BUILD)/bench/chart.svg.
 # BENCH_ARGS=--quick: one run of each (about 10-20 s).
 bench: deps
-	$(Q)$(MAKE) --no-print-directory linux
+	$(Q)$(MAKE) --no-print-directory linux linux-std
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTHON) tools/bench.py $(BENCH_ARGS)
 
@@ -275,6 +276,9 @@ UNIT_SRCS_config := lib/config.c
 UNIT_SRCS_fat := stage2/fat.c
 UNIT_SRCS_format := lib/format.c
 UNIT_SRCS_memmap := lib/memmap.c
+UNIT_SRCS_acpi := lib/acpi.c
+UNIT_SRCS_region := lib/region.c lib/memmap.c
+UNIT_SRCS_iocount := hv/iocount.c lib/format.c
 UNIT_SRCS_multiboot := lib/multiboot.c lib/memmap.c
 UNIT_SRCS_cpuid := hv/cpuid.c hv/vmexit.c
 UNIT_SRCS_msr := hv/msr_policy.c
@@ -295,7 +299,8 @@ UNIT_SRCS_acpi_iommu := iommu/acpi_iommu.c
 UNIT_SRCS_iommu_tables := iommu/vtd_tables.c iommu/amdvi_tables.c iommu/dmamap.c hv/ptbuild.c \
 	hv/gpmap.c lib/memmap.c
 UNIT_SRCS_efimap := efi/efimap.c lib/memmap.c
-UNIT_SRCS_loader := lib/loader.c lib/multiboot.c lib/memmap.c lib/format.c lib/config.c
+UNIT_SRCS_loader := lib/loader.c lib/region.c lib/acpi.c lib/multiboot.c lib/memmap.c lib/format.c \
+	lib/config.c
 UNIT_SRCS_menu := lib/menu.c lib/format.c lib/config.c
 
 $(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard lib/*.[ch] stage2/*.[ch] efi/efimap.[ch] hv/*.[ch] svm/*.[ch] vmx/*.[ch] npt/*.[ch] ept/*.[ch] iommu/*.[ch] guest/*.[ch]) Makefile

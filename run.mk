@@ -20,6 +20,7 @@ GUEST_KEEL := $(BUILD)/KEEL.BIN
 GUEST_LOG := $(BUILD)/keel.log
 # Each target and its emulator for tools/keel-run; one line per target.
 GUEST_RUNS := run:qemu
+GUEST_RUNS += run-uefi:uefi
 GUEST_RUNS += run-kvm:kvm
 GUEST_RUNS += run-bochs:bochs
 

@@ -67,8 +67,9 @@ EFI_MEMORY_DESCRIPTOR *efi_get_map(UINTN *size, UINTN *key, UINTN *dsize, UINTN 
 	return buf;
 }
 
-/* Stage 2's placement rules on the memory that is free right now. */
-static void place_region(const u64 *sizes, int nfiles, u64 *base, u64 *size)
+/* Keel's region by stage 2's rules (lib/loader.c) on the memory that is
+ * free right now, allocated from the firmware. */
+static void place_region(struct region_plan *plan)
 {
 	struct mem_range *free = efi_alloc(FREE_MAX * sizeof(*free));
 	UINTN msize, key, dsize, room;
@@ -80,12 +81,12 @@ static void place_region(const u64 *sizes, int nfiles, u64 *base, u64 *size)
 	n = efimap_convert(map, msize, dsize, EFIMAP_FREE_NOW, free, FREE_MAX);
 	if (n < 0)
 		efi_fatal("the UEFI memory map has more than %d free ranges", FREE_MAX);
-	if (loader_place_region(free, n, sizes, nfiles, base, size, why, sizeof(why)))
+	if (loader_place_region(plan, free, n, why, sizeof(why)))
 		efi_fatal("%s", why);
-	at = *base;
-	if (EFI_ERROR(efi_bs->AllocatePages(AllocateAddress, EfiLoaderData, *size / PAGE, &at)))
+	at = plan->base;
+	if (EFI_ERROR(efi_bs->AllocatePages(AllocateAddress, EfiLoaderData, plan->size / PAGE, &at)))
 		efi_fatal("not enough memory: the firmware refused Keel's region 0x%llx-0x%llx",
-			  (unsigned long long)*base, (unsigned long long)(*base + *size));
+			  (unsigned long long)plan->base, (unsigned long long)(plan->base + plan->size));
 	efi_bs->FreePool(map);
 	efi_bs->FreePool(free);
 }
@@ -108,31 +109,43 @@ static bool rsdp_ok(const u8 *p)
 }
 
 /* The ACPI RSDP from the EFI configuration table (UEFI 2.10, 4.6): the
- * ACPI 2.0+ entry if there is one, else the 1.0 one; 0 when neither. */
-static u64 find_rsdp(void)
+ * ACPI 2.0+ entry if there is one, else the 1.0 one; 0 when neither.
+ * *v2 says which. */
+static u64 find_rsdp(bool *v2)
 {
 	const EFI_CONFIGURATION_TABLE *t = efi_st->ConfigurationTable;
 	u64 v1 = 0;
 
+	*v2 = false;
 	for (UINTN i = 0; i < efi_st->NumberOfTableEntries; i++) {
 		const u8 *p = t[i].VendorTable;
 
 		if (!p || !rsdp_ok(p))
 			continue;
 		if (!memcmp(&t[i].VendorGuid, &acpi20_guid, sizeof(EFI_GUID))) {
-			efi_log("acpi rsdp at 0x%llx (EFI configuration table, ACPI 2.0)",
-				(unsigned long long)(uintptr_t)p);
+			*v2 = true;
 			return (uintptr_t)p;
 		}
 		if (!memcmp(&t[i].VendorGuid, &acpi10_guid, sizeof(EFI_GUID)))
 			v1 = (uintptr_t)p;
 	}
-	if (v1)
-		efi_log("acpi rsdp at 0x%llx (EFI configuration table, ACPI 1.0)",
-			(unsigned long long)v1);
+	return v1;
+}
+
+static void log_rsdp(u64 rsdp, bool v2)
+{
+	if (rsdp)
+		efi_log("acpi rsdp at 0x%llx (EFI configuration table, ACPI %s)",
+			(unsigned long long)rsdp, v2 ? "2.0" : "1.0");
 	else
 		efi_log("acpi rsdp: none in the EFI configuration table");
-	return v1;
+}
+
+/* UEFI identity-maps memory (UEFI 2.10, 2.3.4): addresses are pointers. */
+static const void *efi_phys(u64 pa, u32 len, void *ctx)
+{
+	(void)ctx;
+	return pa + len <= GiB(4) ? (const void *)(uintptr_t)pa : NULL;
 }
 
 /* ExitBootServices() with the key of a map taken just before; a stale key
@@ -202,14 +215,18 @@ static void __attribute__((noreturn)) enter_keel(u64 low, u64 region, u64 region
 void efi_boot(const char *cfg_text, const struct cfg_entry *e)
 {
 	const char *names[CFG_MAX_GUESTS * 2];
-	u64 sizes[CFG_MAX_GUESTS * 2], hv_size, region, region_size, rsdp;
+	u64 sizes[CFG_MAX_GUESTS * 2], addrs[CFG_MAX_GUESTS * 2], hv_size, rsdp;
 	EFI_PHYSICAL_ADDRESS low = 0xFFFFFFFFull;
 	EFI_MEMORY_DESCRIPTOR *map;
 	UINTN map_room, map_size, key, dsize;
 	const struct hv_image_header *hdr;
+	struct region_plan plan = { 0 };
+	struct hv_boot_tsc *tsc;
 	struct mb_builder mb;
 	char why[LOADER_WHY_MAX];
-	u32 info, at;
+	void *image;
+	bool v2;
+	u32 info;
 	EFI_STATUS s;
 	int nfiles, rc;
 
@@ -219,37 +236,51 @@ void efi_boot(const char *cfg_text, const struct cfg_entry *e)
 	if (hv_size > HV_IMAGE_MAX)
 		efi_fatal("%s: %llu bytes, more than the %u a hypervisor image may have",
 			  HV_IMAGE_NAME, (unsigned long long)hv_size, (unsigned)HV_IMAGE_MAX);
+	/* Its header says how much memory it needs, which sizes the region. */
+	image = efi_alloc(hv_size);
+	read_file(HV_IMAGE_NAME, image, hv_size);
+	if (loader_check_image(image, (u32)hv_size, why, sizeof(why)))
+		efi_fatal("%s", why);
+	hdr = image;
 	nfiles = cfg_entry_files(e, names, (int)ARRAY_SIZE(names));
 	for (int i = 0; i < nfiles; i++) {
 		s = efi_file_size(names[i], &sizes[i]);
 		if (EFI_ERROR(s))
 			efi_fatal("%s (named by entry \"%s\", KEEL.CFG line %d): %s",
 				  names[i], e->title, e->line, efi_strerror(s));
+		plan.files += ALIGN_UP(sizes[i], PAGE);
 	}
+	rsdp = find_rsdp(&v2);
+	plan.image_mem = hdr->mem_size;
+	loader_acpi(&plan, rsdp, efi_phys, NULL);
+	plan.nfiles = (unsigned)nfiles;
 
-	place_region(sizes, nfiles, &region, &region_size);
-	efi_log("region 0x%llx-0x%llx (%u MiB)", (unsigned long long)region,
-		(unsigned long long)(region + region_size), (unsigned)(region_size >> 20));
+	place_region(&plan);
+	efi_log("region 0x%llx-0x%llx (%u MiB)", (unsigned long long)plan.base,
+		(unsigned long long)(plan.base + plan.size), (unsigned)(plan.size >> 20));
 
-	read_file(HV_IMAGE_NAME, (void *)(uintptr_t)region, hv_size);
-	if (loader_check_image((void *)(uintptr_t)region, (u32)hv_size, why, sizeof(why)))
-		efi_fatal("%s", why);
-	hdr = (const void *)(uintptr_t)region;
-	memset((u8 *)(uintptr_t)region + hv_size, 0, hdr->mem_size - hv_size);
+	memcpy((void *)(uintptr_t)plan.base, image, hv_size);
+	memset((u8 *)(uintptr_t)plan.base + hv_size, 0, hdr->mem_size - hv_size);
+	efi_bs->FreePool(image);
+	hdr = (const void *)(uintptr_t)plan.base;
 
 	/* The hand-off lives in the region too, so guests cannot touch it. */
-	info = (u32)region + HV_IMAGE_MAX;
-	at = info + HV_BOOTINFO_SIZE;
+	info = (u32)(plan.base + plan.image);
 	rc = loader_handoff_begin(&mb, (void *)(uintptr_t)info, info, cfg_text, e);
+	loader_place_files(e, names, sizes, nfiles, plan.base + plan.size, addrs);
 	for (int i = 0; i < nfiles && !rc; i++) {
+		u32 at = (u32)addrs[i];
+
 		read_file(names[i], (void *)(uintptr_t)at, sizes[i]);
 		rc = mb_add_module(&mb, at, at + (u32)sizes[i], names[i]);
 		efi_log("loaded %s at 0x%x (%u bytes)", names[i], (unsigned)at, (unsigned)sizes[i]);
-		at += (u32)ALIGN_UP(sizes[i], PAGE);
 	}
 	if (rc)
 		efi_fatal("internal: hand-off buffer too small");
-	rsdp = find_rsdp();
+	log_rsdp(rsdp, v2);
+	tsc = (void *)(uintptr_t)(info + HV_BOOT_TSC_OFFSET);
+	*tsc = efi_boot_tsc;
+	tsc->loaded = efi_rdtsc();
 
 	if (EFI_ERROR(efi_bs->AllocatePages(AllocateMaxAddress, EfiLoaderCode, LOW_PAGES, &low)))
 		efi_fatal("not enough memory below 4 GiB for Keel's entry page tables");
@@ -258,5 +289,5 @@ void efi_boot(const char *cfg_text, const struct cfg_entry *e)
 	map_size = exit_boot_services(map, map_room, &dsize);
 	efi_console_boot_services_ended();
 	handoff_map(&mb, map, map_size, dsize);
-	enter_keel(low, region, region_size, hdr, info, rsdp);
+	enter_keel(low, plan.base, plan.size, hdr, info, rsdp);
 }

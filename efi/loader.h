@@ -9,6 +9,7 @@
 #include <efi.h>
 #include "../lib/types.h"
 #include "../lib/config.h"
+#include "../lib/hvimage.h"
 
 /* The firmware's tables and this image's handle: set once by efi_main(),
  * before anything else runs, and only read afterwards. */
@@ -36,6 +37,19 @@ EFI_STATUS efi_file_size(const char *name, u64 *size);
 EFI_STATUS efi_file_read(const char *name, void *dst, u64 size);
 /* stage 2's words for a status where there are any ("file not found"). */
 const char *efi_strerror(EFI_STATUS status);
+
+/* The TSC when the loader starts and when the entry is chosen, for the
+ * hand-off's struct hv_boot_tsc (`keel: boot tsc`, docs/log.md); set by
+ * efi_main(). */
+extern struct hv_boot_tsc efi_boot_tsc;
+
+static inline u64 efi_rdtsc(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
+}
 
 /* efi/menu.c: the chosen entry's index (0-based). */
 int efi_menu_choose(const struct config *cfg);

@@ -62,6 +62,8 @@ static const char *read_config(size_t *len)
 	return text;
 }
 
+struct hv_boot_tsc efi_boot_tsc = { .magic = HV_BOOT_TSC_MAGIC };
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	struct config *cfg;
@@ -72,6 +74,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	size_t len;
 	int choice;
 
+	efi_boot_tsc.stage2 = efi_rdtsc();
 	efi_st = st;
 	efi_bs = st->BootServices;
 	efi_image = image;
@@ -98,6 +101,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	}
 
 	choice = efi_menu_choose(cfg);
+	efi_boot_tsc.menu = efi_rdtsc();
 	efi_log("menu: starting entry %d \"%s\"", choice + 1, cfg->entries[choice].title);
 	efi_boot(text, &cfg->entries[choice]);
 }

@@ -7,12 +7,12 @@
 #include "firmware.h"
 #include "../lib/string.h"
 
-#define BDA_EBDA_SEGMENT 0x40E
-#define MADT_ENTRIES_OFFSET 44          /* header, local APIC address, flags */
-#define MADT_LOCAL_APIC 0               /* 5.2.12.2 */
-#define MADT_LOCAL_X2APIC 9             /* 5.2.12.12 */
-#define MADT_LAPIC_ENABLED (1u << 0)
-#define MADT_LAPIC_ONLINE_CAPABLE (1u << 1)
+/* Below 4 GiB, physical addresses are pointers in Keel (hv/mem.c). */
+static const void *acpi_phys(u64 pa, u32 len, void *ctx)
+{
+	(void)ctx;
+	return pa + len <= GiB(4) ? phys_to_virt(pa) : NULL;
+}
 
 static bool checksum_ok(const void *p, u32 len)
 {
@@ -35,34 +35,18 @@ static void fix_checksum(struct acpi_header *t)
 	t->checksum = (u8)(0 - sum);
 }
 
-static const u8 *find_rsdp_in(u32 start, u32 len)
-{
-	for (u32 a = start; a + 20 <= start + len; a += 16) {
-		const u8 *p = phys_to_virt(a);
-
-		if (!memcmp(p, "RSD PTR ", 8) && checksum_ok(p, 20))
-			return p;
-	}
-	return NULL;
-}
-
 /* The RSDP the loader handed over (UEFI: from the EFI configuration
- * table), else the BIOS areas' (ACPI 5.2.5.1: the EBDA's first KiB, then
- * E0000h-FFFFFh). */
+ * table), else the BIOS areas' (lib/acpi.c). */
 static const u8 *find_rsdp(void)
 {
-	u32 ebda = (u32)*(const u16 *)phys_to_virt(BDA_EBDA_SEGMENT) << 4;
-	const u8 *rsdp = NULL;
+	u64 rsdp;
 
 	if (firmware.rsdp && firmware.rsdp < GiB(4) && checksum_ok(phys_to_virt(firmware.rsdp), 20))
 		return phys_to_virt(firmware.rsdp);
 	if (firmware.uefi)
 		return NULL; /* no BIOS areas: what lies there is not the firmware's */
-	if (ebda >= 0x80000 && ebda < 0xA0000)
-		rsdp = find_rsdp_in(ebda, 1024);
-	if (!rsdp)
-		rsdp = find_rsdp_in(0xE0000, 0x20000);
-	return rsdp;
+	rsdp = acpi_find_rsdp_bios(acpi_phys, NULL);
+	return rsdp ? phys_to_virt(rsdp) : NULL;
 }
 
 hpa_t acpi_rsdp(void)
@@ -75,29 +59,8 @@ hpa_t acpi_rsdp(void)
 const struct acpi_header *acpi_find_table(const char sig[4])
 {
 	const u8 *rsdp = find_rsdp();
-	const struct acpi_header *root;
-	bool xsdt;
-	u32 n;
 
-	if (!rsdp)
-		return NULL;
-	xsdt = rsdp[15] >= 2 && *(const u64 *)(rsdp + 24) && *(const u64 *)(rsdp + 24) < GiB(4);
-	root = phys_to_virt(xsdt ? *(const u64 *)(rsdp + 24) : *(const u32 *)(rsdp + 16));
-	if (root->length < sizeof(*root))
-		return NULL;
-	n = (root->length - sizeof(*root)) / (xsdt ? 8 : 4);
-	for (u32 i = 0; i < n; i++) {
-		const u8 *ent = (const u8 *)(root + 1) + i * (xsdt ? 8 : 4);
-		u64 addr = xsdt ? *(const u64 *)ent : *(const u32 *)ent;
-		const struct acpi_header *t;
-
-		if (!addr || addr >= GiB(4))
-			continue;
-		t = phys_to_virt(addr);
-		if (!memcmp(t->signature, sig, 4))
-			return t;
-	}
-	return NULL;
+	return rsdp ? acpi_rsdp_table(virt_to_phys(rsdp), sig, acpi_phys, NULL) : NULL;
 }
 
 /* The MADT's processor entries (local APIC and local x2APIC), with the
@@ -114,24 +77,15 @@ static struct acpi_header *madt;
 
 int acpi_madt_cpus(u32 bsp_apic_id, u32 *ids, int max)
 {
-	u8 *p, *end;
+	struct acpi_madt_cpu e;
 	int n = 0;
 
 	madt = (struct acpi_header *)acpi_find_table("APIC");
 	if (!madt || madt->length < MADT_ENTRIES_OFFSET)
 		return -1;
-	p = (u8 *)madt + MADT_ENTRIES_OFFSET;
-	end = (u8 *)madt + madt->length;
-	for (; p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1]) {
-		struct madt_cpu c;
+	for (u32 pos = 0; (pos = acpi_madt_cpu_next(madt, pos, &e));) {
+		struct madt_cpu c = { e.apic_id, (u32 *)((u8 *)madt + e.flags_offset), e.flags };
 
-		if (p[0] == MADT_LOCAL_APIC && p[1] >= 8)
-			c = (struct madt_cpu){ p[3], (u32 *)(p + 4), 0 };
-		else if (p[0] == MADT_LOCAL_X2APIC && p[1] >= 16)
-			c = (struct madt_cpu){ *(u32 *)(p + 4), (u32 *)(p + 8), 0 };
-		else
-			continue;
-		c.firmware_flags = *c.flags;
 		if (nmadt_cpus < MADT_CPUS_MAX)
 			madt_cpus[nmadt_cpus++] = c;
 		if (c.id != bsp_apic_id && (c.firmware_flags & MADT_LAPIC_ENABLED) && n < max)

@@ -4,15 +4,7 @@
 #ifndef KEEL_ACPI_H
 #define KEEL_ACPI_H
 
-#include "../lib/types.h"
-
-struct acpi_header {
-	char signature[4];
-	u32 length;
-	u8 revision, checksum;
-	char oem_id[6], oem_table_id[8];
-	u32 oem_revision, creator_id, creator_revision;
-} __attribute__((packed));
+#include "../lib/acpi.h"
 
 /* The ACPI RSDP's physical address, or 0 when there is none. */
 hpa_t acpi_rsdp(void);

@@ -41,7 +41,18 @@ void bootinfo_read(hpa_t info_pa, hpa_t region_base, u64 region_size)
 	bi->cmdline = phys_to_virt(mbi->cmdline);
 	bi->cmdline_len = strlen(bi->cmdline);
 	bi->boot_drive = (mbi->flags & MULTIBOOT_INFO_BOOTDEV) ? (u8)(mbi->boot_device >> 24) : 0x80;
-	bi->used_end = info_pa + HV_BOOTINFO_SIZE;
+	if (in_region(info_pa + HV_BOOT_TSC_OFFSET, sizeof(struct hv_boot_tsc), region_base,
+		      region_size)) {
+		const struct hv_boot_tsc *t = phys_to_virt(info_pa + HV_BOOT_TSC_OFFSET);
+
+		if (t->magic == HV_BOOT_TSC_MAGIC) {
+			bi->tsc.stage2 = t->stage2;
+			bi->tsc.menu = t->menu;
+			bi->tsc.loaded = t->loaded;
+		}
+	}
+	bi->heap_start = ALIGN_UP(info_pa + HV_BOOTINFO_SIZE, PAGE_SIZE);
+	bi->heap_end = region_base + region_size;
 
 	m = phys_to_virt(mbi->mods_addr);
 	for (u32 i = 0; (mbi->flags & MULTIBOOT_INFO_MODS) && i < mbi->mods_count &&
@@ -54,9 +65,17 @@ void bootinfo_read(hpa_t info_pa, hpa_t region_base, u64 region_size)
 		if (!in_region(bm->start, bm->end - bm->start, region_base, region_size) ||
 		    bm->end < bm->start)
 			fatal("hand-off module %s lies outside Keel's region", bm->name);
-		if (ALIGN_UP(bm->end, PAGE_SIZE) > bi->used_end)
-			bi->used_end = ALIGN_UP(bm->end, PAGE_SIZE);
 	}
+	/* The heap is the gap between the hand-off and the files above it
+	 * (lib/region.h); a file a loader put below the hand-off moves its
+	 * start up instead. */
+	for (int i = 0; i < bi->nmods; i++)
+		if (bi->mods[i].start < bi->heap_start &&
+		    ALIGN_UP(bi->mods[i].end, PAGE_SIZE) > bi->heap_start)
+			bi->heap_start = ALIGN_UP(bi->mods[i].end, PAGE_SIZE);
+	for (int i = 0; i < bi->nmods; i++)
+		if (bi->mods[i].start >= bi->heap_start && bi->mods[i].start < bi->heap_end)
+			bi->heap_end = ALIGN_DOWN(bi->mods[i].start, PAGE_SIZE);
 }
 
 const struct boot_module *bootinfo_module(const char *name)
@@ -65,4 +84,14 @@ const struct boot_module *bootinfo_module(const char *name)
 		if (!strcmp(boot_info.mods[i].name, name))
 			return &boot_info.mods[i];
 	return NULL;
+}
+
+void bootinfo_log_tsc(void)
+{
+	const struct boot_tsc *t = &boot_info.tsc;
+
+	log_line("boot tsc stage2=%llu menu=%llu loaded=%llu hv=%llu guest=%llu",
+		 (unsigned long long)t->stage2, (unsigned long long)t->menu,
+		 (unsigned long long)t->loaded, (unsigned long long)t->hv,
+		 (unsigned long long)rdtsc());
 }

@@ -98,8 +98,32 @@ void cpu_detect(struct cpu_info *ci)
 		ci->problem = "unknown CPU vendor: Keel supports Intel VT-x and AMD-V";
 }
 
+/* QEMU 7.2's TCG takes CR4.OSXSAVE for reserved on models that have
+ * XSAVE but not XSAVEOPT (Opteron_G4, Opteron_G5) and hangs at the MOV to
+ * CR4 that sets it (docs/cpus.md). Such a CPU under another hypervisor
+ * keeps Keel's OSXSAVE clear; real CPUs of that shape (AMD family 15h
+ * model 01h) allow it (APM vol. 2 3.1.3), and get it. */
+static bool osxsave_unsafe(u32 ecx1)
+{
+	u32 a, b, c, d;
+
+	if (!(ecx1 & CPUID_1_ECX_HYPERVISOR))
+		return false;
+	cpuid(0xD, 1, &a, &b, &c, &d);
+	return !(a & CPUID_D1_EAX_XSAVEOPT);
+}
+
+bool hv_osxsave(void)
+{
+	u64 cr4;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	return cr4 & CR4_OSXSAVE;
+}
+
 void hv_cpu_init(void)
 {
+	static bool told;
 	u32 a, b, c, d;
 	u64 cr4;
 
@@ -111,8 +135,11 @@ void hv_cpu_init(void)
 		cr4 |= CR4_MCE;
 	/* XSETBV needs CR4.OSXSAVE: Keel loads each guest's XCR0 (hv/exit.c,
 	 * hv/msr.c). Keel itself uses no extended state. */
-	if (c & CPUID_1_ECX_XSAVE)
+	if ((c & CPUID_1_ECX_XSAVE) && !osxsave_unsafe(c))
 		cr4 |= CR4_OSXSAVE;
+	else if ((c & CPUID_1_ECX_XSAVE) && !__atomic_exchange_n(&told, true, __ATOMIC_SEQ_CST))
+		log_line("cpu: XSAVE without XSAVEOPT under another hypervisor (QEMU 7.2 hangs on "
+			 "CR4.OSXSAVE there): Keel leaves OSXSAVE clear and does not reset guests' XCR0");
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
 }
 

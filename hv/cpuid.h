@@ -16,6 +16,7 @@
 #define CPUID_1_ECX_XSAVE (1u << 26)
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)  /* reserved for hypervisor use */
+#define CPUID_D1_EAX_XSAVEOPT (1u << 0)
 #define CPUID_7_ECX_PKU (1u << 3)
 #define CPUID_7_ECX_OSPKE (1u << 4)
 #define CPUID_80000001_ECX_SVM (1u << 2)

@@ -43,17 +43,28 @@
 #define PM1_HIGH_SLP_TYP(b) (((b) >> 2) & 7)
 
 /* The fixed ports both backends put in their I/O permission maps, and the
- * ACPI PM1 control ports found at start-up (hv_intercepted_ports()). */
+ * ACPI PM1 control ports and reset register found at start-up
+ * (hv_intercepted_ports()). */
 static const u16 fixed_ports[] = { PORT_RESET_CONTROL, PORT_KBC_COMMAND, PORT_KBC_DATA,
 				   PORT_SYSCTL_A };
 /* Set once by hv_intercepted_ports() before the first guest. */
 static u16 pm1_ports[2];
+/* The FADT's reset register when it is a port (ACPI 5.2.9; most PCs name
+ * 0xCF9, which Keel catches anyway): its port (0: none) and value. */
+static u16 reset_reg_port;
+static u8 reset_reg_value;
 
 int hv_intercepted_ports(u16 *ports, int max)
 {
+	struct acpi_reset_reg rr;
 	int n = 0;
 
 	acpi_pm1_control_ports(pm1_ports);
+	if (acpi_fadt_reset_reg(acpi_find_table("FACP"), &rr) && rr.space == ACPI_SPACE_IO &&
+	    rr.address && rr.address <= 0xFFFF) {
+		reset_reg_port = (u16)rr.address;
+		reset_reg_value = rr.value;
+	}
 	for (unsigned i = 0; i < ARRAY_SIZE(fixed_ports) && n < max; i++)
 		ports[n++] = fixed_ports[i];
 	/* Both bytes of each PM1 control register: SLP_EN is bit 13, so a
@@ -61,6 +72,8 @@ int hv_intercepted_ports(u16 *ports, int max)
 	for (int i = 0; i < 2; i++)
 		for (u16 b = 0; b < 2 && pm1_ports[i] && n < max; b++)
 			ports[n++] = (u16)(pm1_ports[i] + b);
+	if (reset_reg_port && n < max)
+		ports[n++] = reset_reg_port;
 	return n;
 }
 
@@ -145,6 +158,8 @@ static const char *reset_by_port(struct vcpu *v, u16 port, u8 val)
 {
 	if (port == PORT_RESET_CONTROL && (val & RESET_CONTROL_RST_CPU))
 		return "port 0xcf9 value 0x%02x";
+	if (port == reset_reg_port && port && val == reset_reg_value)
+		return "the FADT's reset register, value 0x%02x";
 	if (port == PORT_SYSCTL_A && (val & SYSCTL_A_FAST_RESET))
 		return "port 0x92 value 0x%02x (fast reset)";
 	if (port == PORT_KBC_COMMAND) {
@@ -160,6 +175,18 @@ static const char *reset_by_port(struct vcpu *v, u16 port, u8 val)
 	return NULL;
 }
 
+/* The I/O exit's port, size and direction as one io_count_key(): struct
+ * vmexit_io begins with exactly these, so one load reads them. */
+_Static_assert(offsetof(struct vmexit_io, port) == 0 && offsetof(struct vmexit_io, size) == 2 &&
+	       offsetof(struct vmexit_io, in) == 3 && sizeof(bool) == 1,
+	       "io_key() reads port, size and in as one u32");
+static u32 io_key(const struct vmexit_io *io)
+{
+	typedef u32 __attribute__((may_alias)) u32_alias;
+
+	return *(const u32_alias *)io;
+}
+
 /* Is port the second byte of a PM1 control register? */
 static bool pm1_high_byte(u16 port)
 {
@@ -170,7 +197,7 @@ static bool pm1_high_byte(u16 port)
 /* Only the ports in the permission map exit; everything but a reset is
  * done on the real port, as the guest asked. A wide access is checked
  * byte by byte: a 16-bit write can cover 0x64 or 0xCF9. */
-static void handle_io(struct vcpu *v, const struct vmexit *e)
+static void do_io(struct vcpu *v, const struct vmexit *e)
 {
 	const struct vmexit_io *io = &e->io;
 	u64 rax = vcpu_get_reg(v, VCPU_RAX), mask = io_mask(io->size);
@@ -183,7 +210,9 @@ static void handle_io(struct vcpu *v, const struct vmexit *e)
 	}
 	if (!io->in) {
 		/* A 32-bit write to CF8h is the PCI configuration address (PCI
-		 * configuration mechanism #1) and never reaches CF9h; narrower
+		 * configuration mechanism #1) and never reaches CF9h, nor any
+		 * other port: it goes straight through (Linux's PCI scans make
+		 * most of a boot's I/O exits, docs/performance.md); narrower
 		 * writes there are plain port writes and are checked. */
 		bool pci_address = io->port == PORT_PCI_CONFIG_ADDRESS && io->size == 4;
 
@@ -199,7 +228,7 @@ static void handle_io(struct vcpu *v, const struct vmexit *e)
 				return;
 			}
 		}
-		for (u8 i = 0; i < io->size; i++) {
+		for (u8 i = 0; i < io->size && !pci_address; i++) {
 			u16 port = (u16)(io->port + i);
 			u8 b = (u8)(val >> (8 * i));
 
@@ -224,6 +253,13 @@ static void handle_io(struct vcpu *v, const struct vmexit *e)
 		vcpu_set_reg(v, VCPU_RAX, (rax & ~mask) | in);
 	}
 	advance(v, e);
+}
+
+/* Counted after the work, when nothing else needs the exit's fields. */
+static void handle_io(struct vcpu *v, const struct vmexit *e)
+{
+	do_io(v, e);
+	io_count(&v->io_exits, io_key(&e->io));
 }
 
 static void inject_gp(struct vcpu *v)

@@ -47,6 +47,8 @@ static const char *const stop_names[] = {
  * bootstrap CPU's stack for the guest's run. */
 static struct spinlock guest_lock;
 static struct guest *running;
+/* No guest has started yet (the boot's timing line comes before the first). */
+static bool first_start = true;
 
 const char *stop_reason_name(enum stop_reason why)
 {
@@ -147,6 +149,10 @@ void guest_identity_map(gpa_t base)
 		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
 }
 
+/* The EPT/NPT tables guest_map_memory() built for the backend, which
+ * give_back_files() extends. Owned by guests_run(). */
+static struct pt_builder *guest_pt;
+
 /* The guest's view of the BIOS ROM's last page: a copy in Keel's region
  * whose reset vector (F000:FFF0) holds the hypercall instruction, so that
  * a jump there (DOS's warm reboot) comes to Keel as a reset request
@@ -195,8 +201,9 @@ int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8
 	if (n >= 0)
 		n = gpmap_isolate_page(ranges, n, GUEST_MAP_MAX, RESET_VECTOR_PAGE);
 	if (!rom_copy)
-		rom_copy = page_alloc();
+		rom_copy = table_page_alloc();
 	memcpy(rom_hypercall, hypercall, sizeof(rom_hypercall));
+	guest_pt = b;
 	if (n < 0 || !rom_copy || pt_init(b, fmt, heap_table_alloc, heap_table_ptr, NULL) ||
 	    pt_map_ranges(b, ranges, n) || pt_set_page(b, lapic_page(), lapic_page(), false) ||
 	    pt_set_page(b, RESET_VECTOR_PAGE, rom_copy, true))
@@ -276,6 +283,7 @@ static u64 total(const u64 *counts)
 static void log_stop(struct guest *g)
 {
 	u64 sum[VMEXIT_KIND_COUNT] = { 0 }, mine[VMEXIT_KIND_COUNT];
+	struct io_counts io = { 0 };
 	char buf[256];
 
 	for (u32 i = 0; i < cpu_count; i++) {
@@ -291,6 +299,7 @@ static void log_stop(struct guest *g)
 		v->guest = NULL;
 		for (int k = 0; k < VMEXIT_KIND_COUNT; k++)
 			sum[k] += v->exits[k] - v->exits_at_start[k];
+		io_count_add(&io, &v->io_exits);
 	}
 	if (g->stop == STOP_EXIT_CODE)
 		log_line("guest %d \"%s\" stop reason=exit-code code=%llu exits=%llu", g->index, g->name,
@@ -300,6 +309,7 @@ static void log_stop(struct guest *g)
 			 stop_reason_name(g->stop), (unsigned long long)total(sum));
 	format_exits(buf, sizeof(buf), sum);
 	log_line("exits %s", buf);
+	io_count_log(&io);
 	for (u32 i = 0; i < cpu_count; i++) {
 		struct vcpu *v = &cpu_table[i]->vcpu;
 
@@ -424,10 +434,14 @@ static enum stop_reason run_guest(const struct cfg_entry *e, int i)
 		log_line("guest %d \"%s\" stop reason=load-error exits=0", g.index, g.name);
 		return STOP_UNHANDLED;
 	}
-	for (u32 c = 0; c < cpu_count; c++)
-		if (g.member[c])
-			memcpy(cpu_table[c]->vcpu.exits_at_start, cpu_table[c]->vcpu.exits,
-			       sizeof(v->exits));
+	for (u32 c = 0; c < cpu_count; c++) {
+		struct vcpu *m = &cpu_table[c]->vcpu;
+
+		if (!g.member[c])
+			continue;
+		memcpy(m->exits_at_start, m->exits, sizeof(m->exits));
+		memset(&m->io_exits, 0, sizeof(m->io_exits));
+	}
 	v->guest = &g;
 	v->stop = STOP_NONE;
 	v->kbc_command = 0;
@@ -451,6 +465,10 @@ static enum stop_reason run_guest(const struct cfg_entry *e, int i)
 	/* From here the guest owns COM1 and the screen. */
 	con_set_sinks(CON_E9);
 	trace_start(v, g.cfg->trace);
+	if (first_start) {
+		bootinfo_log_tsc();
+		first_start = false;
+	}
 
 	vcpu_loop(v);
 	wind_down(&g);
@@ -462,12 +480,65 @@ static enum stop_reason run_guest(const struct cfg_entry *e, int i)
 	return g.stop;
 }
 
+/* The module whose pages end at end, or NULL. */
+static const struct boot_module *module_ending_at(hpa_t end)
+{
+	for (int i = 0; i < boot_info.nmods; i++) {
+		const struct boot_module *m = &boot_info.mods[i];
+
+		if (ALIGN_UP(m->end, PAGE_SIZE) == end && m->start < end)
+			return m;
+	}
+	return NULL;
+}
+
+/* After guest done (0-based) stopped: the files no later guest of the
+ * entry names lie at the top of the region (stage 2 put them there, the
+ * first guest's topmost: lib/region.h). They go back to the guests that
+ * follow -- mapped in the nested tables, and in every memory map a guest
+ * obtains, since those carve out hv_region as it is now. The region
+ * stays one block below them (DESIGN.md); only its top moves. */
+static void give_back_files(const struct cfg_entry *e, int done)
+{
+	hpa_t end = hv_region.base + hv_region.size, start = end;
+	const struct boot_module *m;
+	char names[MB_MAX_MODULES * CFG_FILE_MAX];
+	int n = 0;
+
+	while ((m = module_ending_at(start)) && cfg_file_last_guest(e, m->name) <= done) {
+		start = ALIGN_DOWN(m->start, PAGE_SIZE);
+		n += fmt_snprintf(names + n, sizeof(names) - n, "%s%s", n ? " " : "", m->name);
+	}
+	if (start == end)
+		return;
+	if (iommu_active()) {
+		/* The IOMMU's tables close the whole region to device DMA;
+		 * opening part of it again is not done (docs/disk.md). */
+		log_line("region keeps 0x%llx-0x%llx (%llu KiB: %s): the IOMMU closes it to "
+			 "device DMA", (unsigned long long)start, (unsigned long long)end,
+			 (unsigned long long)((end - start) >> 10), names);
+		return;
+	}
+	if (pt_map_identity(guest_pt, start, end - start, PT_MEM_WB))
+		fatal("out of memory mapping 0x%llx-0x%llx for guests",
+		      (unsigned long long)start, (unsigned long long)end);
+	region_give_back(start);
+	log_line("region gave 0x%llx-0x%llx (%llu KiB: %s) back to guests; Keel keeps %llu KiB",
+		 (unsigned long long)start, (unsigned long long)end,
+		 (unsigned long long)((end - start) >> 10), names,
+		 (unsigned long long)(hv_region.size >> 10));
+}
+
 void guests_run(const struct cfg_entry *e)
 {
 	for (;;) {
-		for (int i = 0; i < e->nguests; i++)
+		for (int i = 0; i < e->nguests; i++) {
 			if (run_guest(e, i) == STOP_POWEROFF)
 				power_off(0);
+			/* A restart needs every file again. */
+			if (e->after != CFG_AFTER_RESTART && i + 1 < e->nguests)
+				give_back_files(e, i);
+		}
 		if (e->after == CFG_AFTER_RESTART) {
 			log_line("after: restart");
 			continue;

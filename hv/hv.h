@@ -25,8 +25,10 @@ void hv_halt(void) __attribute__((noreturn));
  * guest_ram() first). The image itself runs at HV_VIRT_BASE. */
 struct hv_region {
 	hpa_t base;
-	u64 size;
-	hpa_t heap_start; /* first free byte after the image, hand-off and files */
+	u64 size;         /* shrinks when finished guests' files go back (region_give_back) */
+	hpa_t heap_start; /* first free byte after the image and the hand-off */
+	hpa_t heap_end;   /* the first file (lib/region.h: files sit at the top) */
+	unsigned cpus;    /* processors the MADT lists (the region is sized per CPU) */
 };
 extern struct hv_region hv_region;
 
@@ -37,12 +39,20 @@ static inline void *phys_to_virt(hpa_t pa)
 
 hpa_t virt_to_phys(const void *p);
 
-void mem_init(hpa_t base, u64 size, hpa_t used_end);
+void mem_init(hpa_t base, u64 size, hpa_t heap_start, hpa_t heap_end);
 /* One zeroed 4 KiB page from the region, or 0 when none is left. */
 hpa_t page_alloc(void);
 /* n contiguous zeroed pages, aligned to align bytes, or 0. */
 hpa_t pages_alloc(unsigned n, u64 align);
+/* page_alloc() for page tables and the pages guests' tables point at
+ * (counted as tables= in `keel: region use`, not as per-CPU state). */
+hpa_t table_page_alloc(void);
 u64 pages_free(void);
+/* `keel: region use ...`: where the region went (docs/log.md). */
+void mem_report(void);
+/* Ends the region at new_end (4 KiB aligned, at or above the heap's end):
+ * what lay above goes back to guests. */
+void region_give_back(hpa_t new_end);
 /* hv/ptbuild.c's callbacks for tables on Keel's heap (EPT/NPT, IOMMU). */
 hpa_t heap_table_alloc(void *ctx);
 void *heap_table_ptr(hpa_t pa, void *ctx);
@@ -82,6 +92,8 @@ void cpu_detect(struct cpu_info *ci);
 /* Keel's own CR4 on this CPU (the bootstrap CPU and each AP): #MC
  * reported rather than a shutdown, XSETBV allowed. */
 void hv_cpu_init(void);
+/* Is CR4.OSXSAVE set on this CPU (hv_cpu_init() sets it where it is safe)? */
+bool hv_osxsave(void);
 bool cpu_has_1g_pages(void);
 unsigned cpu_phys_bits(void);
 
@@ -89,6 +101,14 @@ unsigned cpu_phys_bits(void);
 static inline void bitmap_set(u8 *map, u32 n)
 {
 	map[n / 8] |= (u8)(1u << (n % 8));
+}
+
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
 }
 
 static inline u64 rdmsr(u32 msr)

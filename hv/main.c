@@ -72,6 +72,7 @@ static void cpus_start(const struct hv_backend *ops)
 	log_line("cpus: %u CPU%s for guests; their writes to the local APIC %s", cpus_for_guests(),
 		 cpus_for_guests() == 1 ? "" : "s", lapic_filtered() ?
 		 "go through Keel (hv/lapic.c)" : "go to the local APIC directly");
+	mem_report();
 }
 
 static const struct cfg_entry *parse_entry(void)
@@ -92,6 +93,7 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
 	const struct hv_backend *ops;
 	const struct cfg_entry *e;
 	struct cpu_info ci;
+	u64 tsc = rdtsc();
 
 	trap_init();
 	percpu_init_bsp();
@@ -105,10 +107,13 @@ void hv_main(u64 magic, u64 info_pa, u64 region_base, u64 region_size, u64 rsdp,
 	hv_cpu_init();
 	idle_init();
 	bootinfo_read(info_pa, region_base, region_size);
-	mem_init(region_base, region_size, boot_info.used_end);
+	boot_info.tsc.hv = tsc;
+	mem_init(region_base, region_size, boot_info.heap_start, boot_info.heap_end);
 	paging_init();
 	report_memory();
 	firmware_init(rsdp, boot_flags);
+	/* Once the RSDP is known: the CPUs the loader sized the region for. */
+	hv_region.cpus = acpi_madt_cpu_count(acpi_find_table("APIC"));
 
 	cpu_detect(&ci);
 	log_line("cpu vendor=%s backend=%s",

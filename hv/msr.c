@@ -292,9 +292,9 @@ void msr_guest_reset(struct vcpu *v)
 		}
 	}
 	/* After a reset XCR0 holds x87 state only and IA32_XSS is 0 (SDM
-	 * vol. 1 13.3, 13.5); the last guest's values must not stay. Keel's
-	 * CR4.OSXSAVE is set (hv_cpu_init()). */
-	if (xsave & CPUID_1_ECX_XSAVE) {
+	 * vol. 1 13.3, 13.5); the last guest's values must not stay. XSETBV
+	 * needs Keel's CR4.OSXSAVE (hv_cpu_init() says where it stays clear). */
+	if ((xsave & CPUID_1_ECX_XSAVE) && hv_osxsave()) {
 		xsetbv_safe(0, 1);
 		cpuid(0xD, 1, &a, &b, &c, &d);
 		if (a & CPUID_D1_EAX_XSAVES)

@@ -19,14 +19,6 @@
 /* Set by the first tsc_hz(); only read after that. */
 static u64 tsc_rate;
 
-static inline u64 rdtsc(void)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (u64)hi << 32 | lo;
-}
-
 /* TSC ticks while PIT channel 2 counts down CALIBRATE_MS (mode 0: OUT2
  * goes high at the terminal count), times 1000 / CALIBRATE_MS; 0 when
  * OUT2 never rises (a PIT that firmware gated off). */

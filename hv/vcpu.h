@@ -6,6 +6,7 @@
 #include "../lib/types.h"
 #include "../lib/config.h"
 #include "vmexit.h"
+#include "iocount.h"
 #include "msr.h"
 
 /* General registers the entry/exit stub saves and restores, in this order
@@ -147,6 +148,7 @@ struct vcpu {
 	volatile enum vcpu_state state;
 	u64 exits[VMEXIT_KIND_COUNT];         /* since Keel started; by this CPU only */
 	u64 exits_at_start[VMEXIT_KIND_COUNT];/* the sequencer's copy at the guest's start */
+	struct io_counts io_exits;            /* this guest's I/O exits by port (hv/iocount.c) */
 	enum stop_reason stop;
 	u64 stop_code;
 	u32 nmi_pending;                      /* guest NMIs not yet injected */

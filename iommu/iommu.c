@@ -148,14 +148,6 @@ void iommu_init(void)
 	log_line("iommu: %s, %d units, Keel's region closed to device DMA", drv->name, n);
 }
 
-static u64 rdtsc(void)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (u64)hi << 32 | lo;
-}
-
 static const char *where(u64 addr)
 {
 	if (addr >= hv_region.base && addr - hv_region.base < hv_region.size)
@@ -189,6 +181,11 @@ static void read_faults(void)
 {
 	for (int i = 0; i < acpi.nunits; i++)
 		lost += drv->poll(i, &acpi.unit[i], report);
+}
+
+bool iommu_active(void)
+{
+	return on;
 }
 
 void iommu_poll(void)

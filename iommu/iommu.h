@@ -24,6 +24,11 @@ int iommu_close_registers(struct pt_range *r, int n, int max);
 /* Is gpa inside a unit's register window? (For the fault's log line.) */
 bool iommu_registers(u64 gpa);
 
+/* Is translation on (Keel's region closed to device DMA)? Memory Keel
+ * gives back to guests would stay closed to their devices, so hv/guest.c
+ * gives nothing back then. */
+bool iommu_active(void);
+
 /* After a VM exit: reads the units' fault logs when enough time has passed
  * since the last look, one log line per blocked access (a few per guest).
  * The guest runs on: nothing reached Keel (docs/security.md). */

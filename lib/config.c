@@ -787,17 +787,21 @@ int cfg_parse(const char *text, size_t len, struct config *cfg, struct cfg_error
 	return parse_finish(&ps);
 }
 
+/* The files guest g names: its image, kernel or file, and an initrd. */
+static void guest_files(const struct cfg_guest *g, const char *cand[2])
+{
+	cand[0] = g->kind == CFG_GUEST_BIOS ? g->image :
+		  g->kind == CFG_GUEST_LINUX ? g->kernel : g->file;
+	cand[1] = g->kind == CFG_GUEST_LINUX ? g->initrd : "";
+}
+
 int cfg_entry_files(const struct cfg_entry *e, const char *names[], int max)
 {
-	const struct cfg_guest *g;
 	const char *cand[2];
 	int i, j, k, n = 0;
 
 	for (i = 0; i < e->nguests; i++) {
-		g = &e->guests[i];
-		cand[0] = g->kind == CFG_GUEST_BIOS ? g->image :
-			  g->kind == CFG_GUEST_LINUX ? g->kernel : g->file;
-		cand[1] = g->kind == CFG_GUEST_LINUX ? g->initrd : "";
+		guest_files(&e->guests[i], cand);
 		for (j = 0; j < 2; j++) {
 			if (!cand[j][0])
 				continue;
@@ -808,6 +812,20 @@ int cfg_entry_files(const struct cfg_entry *e, const char *names[], int max)
 		}
 	}
 	return n;
+}
+
+int cfg_file_last_guest(const struct cfg_entry *e, const char *name)
+{
+	const char *cand[2];
+
+	if (!name[0])
+		return -1;
+	for (int i = e->nguests - 1; i >= 0; i--) {
+		guest_files(&e->guests[i], cand);
+		if (!strcmp(cand[0], name) || !strcmp(cand[1], name))
+			return i;
+	}
+	return -1;
 }
 
 const char *cfg_kind_name(enum cfg_guest_kind kind)

@@ -73,6 +73,10 @@ int cfg_parse(const char *text, size_t len, struct config *cfg, struct cfg_error
  * appear. Returns how many were stored in names[0..max). */
 int cfg_entry_files(const struct cfg_entry *e, const char *names[], int max);
 
+/* The index (0-based) of the last guest of e that names file name, or -1:
+ * after that guest, the entry needs the file no more (unless it restarts). */
+int cfg_file_last_guest(const struct cfg_entry *e, const char *name);
+
 const char *cfg_kind_name(enum cfg_guest_kind kind);  /* "bios", "linux", ... */
 const char *cfg_mode_name(enum cfg_mode mode);        /* "real", ... */
 const char *cfg_after_name(enum cfg_after after);     /* "poweroff", ... */

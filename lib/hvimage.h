@@ -32,13 +32,24 @@ struct hv_image_header {
 /* R8 = the ACPI RSDP or 0; R9 = boot flags: */
 #define HV_BOOT_UEFI (1u << 0)     /* booted through UEFI firmware: no BIOS services */
 
-/* Memory Keel keeps beyond its image and files: page tables, VMCB/VMCS,
- * stacks, bitmaps. */
-#define HV_HEAP_SIZE (16u << 20)
+/* The region's size and placement: lib/region.h. */
 #define HV_REGION_ALIGN (2u << 20)
 /* The region is never placed below this, so that guests keep low memory. */
 #define HV_REGION_FLOOR (16u << 20)
 /* Room for the Multiboot info, command line, map and module names. */
 #define HV_BOOTINFO_SIZE (64u << 10)
+
+/* The TSC at points of the boot, which stage 2 leaves in the last bytes
+ * of the hand-off buffer (docs/handoff.md) for `keel: boot tsc`
+ * (docs/log.md): where the time from power-on to the first guest goes. */
+#define HV_BOOT_TSC_OFFSET (HV_BOOTINFO_SIZE - 64)
+#define HV_BOOT_TSC_MAGIC 0x4353544Bu /* "KTSC" */
+struct hv_boot_tsc {
+	u32 magic;
+	u32 reserved;
+	u64 stage2;       /* stage 2 starts (after its CPU check) */
+	u64 menu;         /* the entry is chosen */
+	u64 loaded;       /* the image and the entry's files are read */
+};
 
 #endif

@@ -8,20 +8,41 @@
 #define PTE_RW (1ull << 1)
 #define PTE_PS (1ull << 7) /* a 2 MiB page in a page directory */
 
-int loader_place_region(const struct mem_range *map, int n, const u64 *sizes, int nfiles,
-			u64 *base, u64 *size, char *why, size_t len)
+int loader_place_region(struct region_plan *p, const struct mem_range *map, int n,
+			char *why, size_t len)
 {
-	u64 need = ALIGN_UP(HV_IMAGE_MAX, 4096) + HV_BOOTINFO_SIZE + HV_HEAP_SIZE;
-
-	for (int i = 0; i < nfiles; i++)
-		need += ALIGN_UP(sizes[i], 4096);
-	*size = ALIGN_UP(need, HV_REGION_ALIGN);
-	if (!memmap_find_top(map, n, *size, HV_REGION_ALIGN, HV_REGION_FLOOR, GiB(4), base))
+	if (!region_place(p, map, n))
 		return 0;
 	fmt_snprintf(why, len, "not enough memory: Keel needs %u MiB of RAM in one piece "
 		     "between 16 MiB and 4 GiB for itself and the entry's files",
-		     (unsigned)(*size >> 20));
+		     (unsigned)(p->size >> 20));
 	return -1;
+}
+
+void loader_place_files(const struct cfg_entry *e, const char *const names[], const u64 *sizes,
+			int n, u64 top, u64 *addrs)
+{
+	for (int last = 0; last < e->nguests; last++)
+		for (int i = 0; i < n; i++)
+			if (cfg_file_last_guest(e, names[i]) == last) {
+				top -= ALIGN_UP(sizes[i], 4096);
+				addrs[i] = top;
+			}
+}
+
+void loader_acpi(struct region_plan *p, u64 rsdp, acpi_phys_fn phys, void *ctx)
+{
+	const struct acpi_header *dmar = acpi_rsdp_table(rsdp, "DMAR", phys, ctx);
+	unsigned n = acpi_madt_cpu_count(acpi_rsdp_table(rsdp, "APIC", phys, ctx));
+
+	p->cpus = n ? n : 1;
+	/* iommu/iommu.c drives the first of the two it finds, VT-d first. */
+	if (dmar)
+		p->iommu = acpi_dmar_4k_only(dmar, phys, ctx) ? REGION_IOMMU_VTD_4K : REGION_IOMMU_VTD;
+	else if (acpi_rsdp_table(rsdp, "IVRS", phys, ctx))
+		p->iommu = REGION_IOMMU_AMDVI;
+	else
+		p->iommu = REGION_IOMMU_NONE;
 }
 
 int loader_check_image(const void *image, u32 size, char *why, size_t len)
@@ -53,7 +74,7 @@ int loader_check_image(const void *image, u32 size, char *why, size_t len)
 int loader_handoff_begin(struct mb_builder *mb, void *buf, u32 buf_pa,
 			 const char *cfg_text, const struct cfg_entry *e)
 {
-	if (mb_init(mb, buf, buf_pa, HV_BOOTINFO_SIZE))
+	if (mb_init(mb, buf, buf_pa, HV_BOOT_TSC_OFFSET))
 		return -1;
 	if (mb_set_cmdline(mb, cfg_text + e->src_start, e->src_end - e->src_start))
 		return -1;

@@ -14,22 +14,38 @@
 #include "config.h"
 #include "memmap.h"
 #include "multiboot.h"
+#include "acpi.h"
+#include "region.h"
 
 #define LOADER_WHY_MAX 160
 
-/* Keel's region for an entry whose files have sizes[0..nfiles): the image
- * (HV_IMAGE_MAX), the hand-off, the files (each 4 KiB-aligned) and the
- * heap, rounded up to 2 MiB; placed at the top of map's RAM below 4 GiB,
- * 2 MiB-aligned, not below 16 MiB. Returns 0 with *base and *size, or -1. */
-int loader_place_region(const struct mem_range *map, int n, const u64 *sizes, int nfiles,
-			u64 *base, u64 *size, char *why, size_t len);
+/* Keel's region (lib/region.h, docs/disk.md): p's inputs -- the image's
+ * memory size, the CPUs, the files -- give its size; it is placed at the
+ * top of map's RAM below 4 GiB, 2 MiB-aligned, not below 16 MiB. Returns
+ * 0 with p's budget, base and size, or -1 with the reason. */
+int loader_place_region(struct region_plan *p, const struct mem_range *map, int n,
+			char *why, size_t len);
+
+/* Where the entry e's files names[0..n) (sizes[i] bytes) go in a region
+ * ending at top: at its top, each 4 KiB-aligned, the one whose last guest
+ * runs first topmost, so that Keel can give the files of finished guests
+ * back from the top (hv/guest.c). Fills addrs[0..n). */
+void loader_place_files(const struct cfg_entry *e, const char *const names[], const u64 *sizes,
+			int n, u64 top, u64 *addrs);
+
+/* From the ACPI tables under the RSDP at rsdp (lib/acpi.c), what else
+ * sizes the region: the processors the MADT lists (at least 1: the
+ * region keeps per-CPU state for each) and the IOMMU a DMAR or IVRS
+ * describes (its tables live in the region). */
+void loader_acpi(struct region_plan *p, u64 rsdp, acpi_phys_fn phys, void *ctx);
 
 /* Checks KEEL.BIN, read whole (size bytes) to image: magic, header and
  * checksum (lib/hvimage.h). Returns 0, or -1 with the reason. */
 int loader_check_image(const void *image, u32 size, char *why, size_t len);
 
 /* Starts the hand-off in the buffer buf (physical address buf_pa,
- * HV_BOOTINFO_SIZE bytes): the chosen entry's lines as the command line
+ * HV_BOOTINFO_SIZE bytes, the last 64 of them left for struct
+ * hv_boot_tsc): the chosen entry's lines as the command line
  * and "Keel" as the loader's name, and an empty module list (an entry may
  * load no file). Modules and the map follow. */
 int loader_handoff_begin(struct mb_builder *mb, void *buf, u32 buf_pa,

@@ -15,11 +15,15 @@ struct edd_packet {
 } __attribute__((packed));
 
 #define DISK_RETRIES 3
-/* Sectors per BIOS call: 64 (32 KiB) stays clear of the 127-sector limit
- * some BIOSes have and of 64 KiB DMA boundaries in the bounce buffer. */
-#define DISK_CHUNK 64
+/* Sectors per BIOS call: 127, the most EDD 3.0 lets a BIOS accept (and
+ * what boot loaders ask for). 63.5 KiB fit the bounce buffer, which is
+ * 64 KiB-aligned, so no read crosses a 64 KiB DMA boundary. */
+#define DISK_CHUNK 127
+_Static_assert(DISK_CHUNK * 512 <= S2_BOUNCE_SIZE, "a read must fit the bounce buffer");
 
 static u8 boot_drive;
+/* Sectors per call from now on: halved when a BIOS refuses DISK_CHUNK. */
+static u32 disk_chunk = DISK_CHUNK;
 
 void bios_disk_init(u8 drive)
 {
@@ -60,11 +64,17 @@ int bios_disk_read(void *ctx, u32 lba, u32 count, void *buf)
 
 	(void)ctx;
 	while (count) {
-		u32 n = count < DISK_CHUNK ? count : DISK_CHUNK;
+		u32 n = count < disk_chunk ? count : disk_chunk;
 
-		if (disk_read_chunk(lba, n))
-			return -1;
-		memcpy(dst, flat_ptr(S2_BOUNCE), n * 512);
+		if (disk_read_chunk(lba, n)) {
+			/* Some BIOSes move fewer sectors per call than EDD
+			 * allows: try smaller reads before giving up. */
+			if (n == 1)
+				return -1;
+			disk_chunk = n / 2;
+			continue;
+		}
+		s2_copy(dst, flat_ptr(S2_BOUNCE), n * 512);
 		dst += n * 512;
 		lba += n;
 		count -= n;

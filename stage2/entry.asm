@@ -16,7 +16,7 @@ BITS 16
 extern stage2_main
 extern __bss_start, __bss_end, stage2_stack_top
 
-global stage2_start, bios_int, unreal_enter, stage2_halt, s2_wait_interrupt
+global stage2_start, bios_int, unreal_enter, stage2_halt, s2_wait_interrupt, s2_copy
 global gdt16, gdt16_desc
 
 STAGE2_MAGIC	equ 0x3253454B		; "KES2"
@@ -150,6 +150,27 @@ bios_int:
 	pop ds
 	popad
 	call dword unreal_enter
+	o32 ret
+
+; void s2_copy(void *dst, const void *src, u32 bytes)
+; Copies with 32-bit addresses (the a32 prefix: ESI and EDI, not SI and
+; DI) through DS and ES, whose unreal-mode limits are 4 GiB: a dword a
+; step, then the odd bytes. Stage 2's C code copies byte by byte (it may
+; not use string instructions, see the Makefile); this is for the bulk:
+; the disk's bounce buffer to the files' places above 1 MiB.
+s2_copy:
+	push esi
+	push edi
+	mov edi, eax
+	mov esi, edx
+	mov edx, ecx
+	shr ecx, 2
+	a32 rep movsd
+	mov ecx, edx
+	and ecx, 3
+	a32 rep movsb
+	pop edi
+	pop esi
 	o32 ret
 
 ; void s2_wait_interrupt(void)

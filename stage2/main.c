@@ -19,6 +19,7 @@ struct mbr_partition {
 } __attribute__((packed));
 
 static u8 sector[FAT_SECTOR];     /* MBR, then the FAT reader's scratch */
+struct hv_boot_tsc s2_boot_tsc = { .magic = HV_BOOT_TSC_MAGIC };
 static struct mem_range map[MEMMAP_MAX];
 
 void s2_log(const char *fmt, ...)
@@ -110,6 +111,7 @@ void stage2_main(u32 drive)
 	s2_log("stage2 boot drive 0x%02x", (unsigned)drive);
 	bios_disk_init((u8)drive);
 	check_long_mode();
+	s2_boot_tsc.stage2 = s2_rdtsc();
 
 	if (a20_enable(&method))
 		s2_fatal("cannot enable the A20 line (tried BIOS, keyboard controller, port 0x92)");
@@ -133,6 +135,7 @@ void stage2_main(u32 drive)
 	}
 
 	choice = menu_choose(cfg);
+	s2_boot_tsc.menu = s2_rdtsc();
 	s2_log("menu: starting entry %d \"%s\"", choice + 1, cfg->entries[choice].title);
 	load_and_start(&vol, map, n, text, &cfg->entries[choice], (u8)drive);
 }

@@ -5,6 +5,7 @@
 #include "../lib/types.h"
 #include "../lib/config.h"
 #include "../lib/memmap.h"
+#include "../lib/hvimage.h"
 #include "fat.h"
 
 /*
@@ -14,6 +15,7 @@
  *   0x30000-0x37FFF  page tables for the way into long mode
  *   0x40000-0x4FFFF  KEEL.CFG text
  *   0x50000-0x6FFFF  struct config
+ *   0x100000-...     KEEL.BIN, read here first: its header sizes the region
  * Everything above 1 MiB is reached with unreal-mode flat pointers.
  */
 #define S2_BOUNCE 0x20000u
@@ -23,6 +25,7 @@
 #define S2_CFG_TEXT_MAX 0x10000u
 #define S2_CONFIG 0x50000u
 #define S2_CONFIG_MAX 0x20000u
+#define S2_HV_SCRATCH 0x100000u
 
 #define CONFIG_NAME "KEEL.CFG"
 
@@ -36,6 +39,20 @@ struct lm_handoff {
 
 void enter_long_mode(const struct lm_handoff *h) __attribute__((noreturn));
 void stage2_halt(void) __attribute__((noreturn));
+/* Copies bytes from src to dst, both flat addresses below 4 GiB, a
+ * dword at a time (stage2/entry.asm). */
+void s2_copy(void *dst, const void *src, u32 bytes);
+
+/* The time-stamp counter (stage 2 runs only on CPUs with long mode, which
+ * all have one). */
+static inline u64 s2_rdtsc(void)
+{
+	u64 t;
+
+	__asm__ volatile("rdtsc" : "=A"(t));
+	return t;
+}
+
 /* Waits for one interrupt with interrupts enabled just for that. */
 void s2_wait_interrupt(void);
 
@@ -43,6 +60,9 @@ void s2_wait_interrupt(void);
 void s2_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "keel: FATAL: " and the message, then stops (emulators exit). */
 void s2_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* TSC stamps of the boot so far, for the hand-off (lib/hvimage.h). */
+extern struct hv_boot_tsc s2_boot_tsc;
 
 /* The boot menu: returns the chosen entry's index (0-based). */
 int menu_choose(const struct config *cfg);

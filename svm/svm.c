@@ -120,7 +120,7 @@ static int svm_vcpu_create(struct vcpu *v)
 	struct vmcb_control *c;
 	hpa_t iopm = pages_alloc(IOPM_PAGES, PAGE_SIZE);
 	hpa_t msrpm = pages_alloc(MSRPM_PAGES, PAGE_SIZE);
-	u16 ports[8];
+	u16 ports[12];
 	int nports;
 
 	*s = (struct svm_vcpu){ .vmcb_pa = page_alloc(), .host_vmcb_pa = page_alloc() };

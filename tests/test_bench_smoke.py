@@ -4,8 +4,8 @@ Runs `tools/bench.py --quick` (one run of each measurement, short exit
 loops and idle window) into the test's own directory, then checks what it
 wrote: every key of results.json is a number, or null with a note saying
 why; the figures that can always be measured here are numbers; the chart
-is an SVG. Takes about 20-30 s without a Linux kernel, about a minute with
-one (build/linux/).
+is an SVG. Takes about 20-30 s without a Linux kernel, about two minutes
+with one (build/linux/; more with build/linux-std/, whose boots it counts).
 """
 
 import json
@@ -34,11 +34,16 @@ KEYS = (
     "linux_boot_exits_vmx_bochs", "linux_boot_exits_vmx_bochs_2cpus",
     "linux_boot_exits_svm_bochs", "linux_boot_exits_svm_bochs_2cpus",
     "efi_loader_bytes", "first_guest_seconds_seabios", "first_guest_seconds_ovmf",
+    # What Keel costs (tools/bench_cost.py).
+    "linux_boot_ratio_virtio", "linux_boot_ratio_syslinux", "linux_boot_ratio_syslinux_virtio",
+    "linux_workload_ratio", "keel_ram_bytes", "keel_start_seconds", "keel_start_keel_seconds",
+    "linux_std_boot_exits", "linux_std_boot_exits_epyc",
 )
 
 # Measurable wherever build/disk.img, QEMU and Bochs are (make deps).
 ALWAYS = ("mbr_code_bytes", "stage2_bytes", "hv_image_bytes", "reserved_ram_bytes",
           "efi_loader_bytes", "first_guest_seconds_seabios",
+          "keel_ram_bytes",
           "cpuid_exit_host_instructions_vmx", "cpuid_exit_host_instructions_svm",
           "cpuid_exit_tsc_cycles_tcg")
 

@@ -308,3 +308,17 @@ def test_debian_standard_kernel_bochs_vmx(tmp_path):
     assert_line(r, "KEEL-LINUX-MARKER", where="serial")
     assert_no_line(r, "guest looped with interrupts off")
     assert "stop reason=poweroff " in stop_line(r, 1, "BZSTD"), r.describe()
+
+
+@pytest.mark.parametrize("model", ["Opteron_G4", "EPYC"])
+def test_osxsave_left_clear_where_qemu_hangs_on_it(tmp_path, model):
+    """QEMU 7.2 hangs at a MOV to CR4 that sets OSXSAVE on models with
+    XSAVE but not XSAVEOPT (Opteron_G4/G5): Keel leaves the bit clear
+    there, says so, and runs its guest; on a model with XSAVEOPT (EPYC) it
+    sets the bit and says nothing."""
+    r = run_qemu(build(tmp_path, [HELLO]), cpu=model, timeout=QEMU_TIMEOUT)
+    assert_status(r, QEMU_EXIT_POWEROFF)
+    assert stop_line(r, 1, "HELLO.BIN").startswith(
+        'keel: guest 1 "HELLO.BIN" stop reason=exit-code code=0'), r.describe()
+    told = [ln for ln in r.lines if ln.startswith("keel: cpu: XSAVE without XSAVEOPT")]
+    assert len(told) == (1 if model == "Opteron_G4" else 0), r.describe()

@@ -9,9 +9,9 @@ vendor. Each prints a row for the table in docs/cpus.md.
 QEMU 7.2's Opteron_G4 and Opteron_G5 (XSAVE without XSAVEOPT) are a known
 emulator limit: TCG treats CR4.OSXSAVE as reserved there. A guest's MOV
 to CR4 that sets it ended the SVM guest with VMEXIT_INVALID (Keel's log
-named the instruction: docs/cpus.md), and Keel, which now sets OSXSAVE in
-its own CR4 at start-up, stops there itself; without Keel the same
-kernels hang at the same point. With +xsaveopt both models boot, and
+named the instruction: docs/cpus.md); without Keel the same kernels hang
+at the same point. Keel itself leaves its OSXSAVE clear there
+(tests/test_cpu.py). With +xsaveopt both models boot, and
 that is what the matrix runs.
 
 make test runs three QEMU cases (about 40 s); the rest is marked `full`.

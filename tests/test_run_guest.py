@@ -105,6 +105,20 @@ def test_make_run_multiboot_elf(tmp_path):
         lines.index("keel: poweroff code=0"), describe(r)
 
 
+def test_make_run_uefi_multiboot_elf(tmp_path):
+    """run-uefi GUEST=: the same kernel through OVMF and Keel's EFI loader
+    (docs/uefi.md), the same result."""
+    if not any(Path(p).exists() for p in ("/usr/share/OVMF/OVMF_CODE_4M.fd",
+                                          "/usr/share/OVMF/OVMF_CODE.fd")):
+        pytest.skip("OVMF is missing (apt-get install ovmf): run-uefi cannot run")
+    elf, _ = multiboot_kernels(tmp_path)
+    r = make(tmp_path, "run-uefi", timeout=60, GUEST=elf)
+    expect(r, 0, "keel: efi loader on UEFI firmware",
+           'keel: guest 1 "MBELF.ELF" start kind=multiboot', "keel: [MBELF.ELF] multiboot elf ok",
+           'keel: guest 1 "MBELF.ELF" stop reason=exit-code code=0')
+    assert_each_keel_line_once(r)
+
+
 def test_make_run_aout_kludge_with_cmdline(tmp_path):
     _, aout = multiboot_kernels(tmp_path)
     r = make(tmp_path, "run", GUEST=aout, CMDLINE="hello world")

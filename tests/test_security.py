@@ -148,15 +148,16 @@ def batches(items, n=MAX_GUESTS):
 
 # ---- 1. memory isolation -------------------------------------------------------
 
-# Keel's region (docs/handoff.md, hv/mem.c): the image at the base, the
-# hand-off at base + 4 MiB (64 KiB), the loaded files each 4 KiB-aligned
-# after it, then the heap. hv/mem.c paging_init() takes the heap's first
-# pages for Keel's page tables (PML4 first; how many, `keel: paging: ... N
+# Keel's region (lib/region.h, docs/handoff.md, hv/mem.c): the image (with
+# .bss) at the base, the hand-off (64 KiB) right after it, then the heap;
+# the loaded files at the top, the first guest's topmost. Once a guest
+# stops, its file goes back to the guests after it (`keel: region gave
+# ...`): the region's top moves down a page per guest here. hv/mem.c
+# paging_init() takes the heap's first pages for Keel's page tables (PML4 first; how many, `keel: paging: ... N
 # tables` says: it depends on the CPU's page sizes and the MTRRs); then the
 # backend allocates, in this order, SVM: host save area, IOPM (3), MSRPM
 # (2), VMCB, host VMCB, NPT root; VMX: VMXON region, I/O bitmaps (2), MSR
 # bitmap, VMCS, EPT root.
-HANDOFF_OFFSET = 4 << 20
 HANDOFF_SIZE = 64 << 10
 PAGE = 4096
 VM_CONTROL_PAGE = {"svm": 6, "vmx": 4}      # after Keel's page tables
@@ -185,21 +186,35 @@ ABOVE_RAM = 0x140000000         # 5 GiB: no RAM there with -m 512, device space 
 CONTROL_RAM = 0x300000          # ordinary guest RAM for the control runs
 
 
+def image_pages():
+    """KEEL.BIN's size in memory (its header's mem_size), in 4 KiB pages."""
+    header = keel.read_part1_file(keel.DISK_IMG, "KEEL.BIN")[:32]
+    return -(-struct.unpack_from("<I", header, 12)[0] // PAGE)
+
+
 def region_targets(base, size, nmods, backend, pt_pages):
     """{name: address} of pages of Keel's region for an entry loading
     NMODS files of IMAGE_SIZE bytes each, with PT_PAGES pages of Keel's
-    page tables first in the heap."""
-    heap = base + HANDOFF_OFFSET + HANDOFF_SIZE + nmods * PAGE
+    page tables first in the heap. "last" is the region's last page while
+    guest 1 runs (guest N: N - 1 pages lower, see last_page())."""
+    handoff = base + image_pages() * PAGE
+    heap = handoff + HANDOFF_SIZE
     return {
         "image": base,                                  # first page: KEEL.BIN
-        "handoff": base + HANDOFF_OFFSET,               # Multiboot info
-        "file": base + HANDOFF_OFFSET + HANDOFF_SIZE,   # the first loaded file
+        "handoff": handoff,                             # Multiboot info
+        "file": base + size - nmods * PAGE,             # the last guest's file: the lowest
         "keel-pml4": heap,                              # Keel's own page tables
         "vm-control": heap + (pt_pages + VM_CONTROL_PAGE[backend]) * PAGE,   # VMCB / VMCS
         "nested-root": heap + (pt_pages + NESTED_ROOT_PAGE[backend]) * PAGE,  # NPT / EPT root
         "middle": base + size // 2,
         "last": base + size - PAGE,
     }
+
+
+def last_page(targets, target, index):
+    """TARGET's address for guest INDEX (from 0): the files of the guests
+    before it have gone back, so the region's last page is lower."""
+    return targets[target] - (index * PAGE if target == "last" else 0)
 
 
 @dataclass
@@ -270,18 +285,18 @@ def run_attacks(tmp_path, runner, backend, attacks):
     checked = 0
     for b, batch in enumerate(batches(attacks)):
         targets = region_targets(base, size, len(batch), backend, pt_pages)
-        guests = [a.guest(i, targets[a.target]) for i, a in enumerate(batch)]
+        guests = [a.guest(i, last_page(targets, a.target, i)) for i, a in enumerate(batch)]
         r = runner(build(tmp_path / f"batch{b}", guests))
         expect_poweroff(r)
         rb, rs, free = region_of(r)
         assert (rb, rs) == (base, size), \
             f"Keel's region moved between boots: {(base, size)} -> {(rb, rs)}\n{r.describe()}"
-        heap = rb + rs - free - keel_pt_pages(r) * PAGE
+        heap = targets["file"] - free - keel_pt_pages(r) * PAGE
         assert heap == targets["keel-pml4"], \
             (f"the heap starts at {heap:#x}, not at {targets['keel-pml4']:#x} as the "
              f"layout in this test assumes\n{r.describe()}")
         for i, (a, g) in enumerate(zip(batch, guests), 1):
-            addr = targets[a.target]
+            addr = last_page(targets, a.target, i - 1)
             reason, code, block = stop_of(r, i, g)
             if reason == "exit-code" and code == 0:
                 raise AssertionError(f"ISOLATION BROKEN: guest {i} ({g.label}) completed "

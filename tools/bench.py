@@ -28,6 +28,12 @@ instruction counts, runs its two CPU models side by side).
                  `keel: region ... size=N MiB` line; lines of code per directory.
   Idle           host CPU time of the QEMU process (/proc/PID/stat) while Linux
                  sits at its shell, Keel and bare.
+  What Keel costs  (tools/bench_cost.py) the same Linux boot under SYSLINUX
+                 from a copy of the same disk image, a job inside the guest
+                 (Keel and bare), power-on to the first guest instruction
+                 (`keel: boot tsc`, QEMU and Bochs), Keel's own RAM
+                 (`keel: region use`), and Debian's standard kernel's exits
+                 by reason and I/O port.
   Two CPUs       the Linux boot again with -smp 2 (Keel and bare, its ratio,
                  its exits by reason and by CPU); two CPU-bound shells at once
                  inside Linux on 2 CPUs (keeltest=smp: the initramfs times
@@ -63,6 +69,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 import keel  # noqa: E402  (tests/keel.py: images, Bochs runner)
+sys.path.insert(0, str(ROOT / "tools"))
+import bench_cost  # noqa: E402  (what Keel costs: region, start, SYSLINUX, workload)
 
 BUILD = ROOT / "build"
 GUESTS = ROOT / "tests" / "guests"
@@ -96,7 +104,8 @@ EXIT_REASONS = {
              "VMX/SVM, sets the hypervisor bit and answers leaf 40000000h",
     "hlt": "HLT: with interrupts off the guest is stopped, otherwise Keel waits for the "
            "next interrupt and injects it",
-    "io": "ports in the I/O permission map (0xCF9, 0x64; IN and OUT): reset requests; "
+    "io": "ports in the I/O permission map (0xCF9, 0x64, 0x60, 0x92, the FADT's PM1 control; "
+          "IN and OUT; a 32-bit access to 0xCF8 covers 0xCF9): reset and sleep requests; "
           "everything else is done on the real port",
     "msr": "MSRs in the bitmap: EFER (SVME hidden), VM_CR, VM_HSAVE_PA on AMD; "
            "IA32_FEATURE_CONTROL and the VMX capability MSRs on Intel",
@@ -135,6 +144,7 @@ REQUIRED_KEYS = (
     "linux_boot_exits_vmx_bochs", "linux_boot_exits_vmx_bochs_2cpus",
     "linux_boot_exits_svm_bochs", "linux_boot_exits_svm_bochs_2cpus",
     "efi_loader_bytes", "first_guest_seconds_seabios", "first_guest_seconds_ovmf",
+    *bench_cost.KEYS,
 )
 
 QEMU_COMMON = ["-display", "none", "-no-reboot", "-nic", "none", "-monitor", "none",
@@ -278,6 +288,8 @@ class Run:
         self.idle = None
         self.log = ""
         self.guest_start_time = None    # Keel's `guest 1 ... start` line, seconds
+        self.marks = {}                 # {text: seconds} for run_qemu(watch=...)
+        self.marks_cpu = {}             # {text: the QEMU process's CPU seconds then}
 
     def text(self):
         return self.serial.decode("latin-1")
@@ -304,17 +316,21 @@ def _cpu_ticks(pid):
 
 
 def run_qemu(args, workdir, marker, timeout, after_marker="stop", idle_seconds=0.0,
-             settle=2.0, accel="tcg", grace=60.0, stop_at_guest_start=False):
+             settle=2.0, accel="tcg", grace=60.0, stop_at_guest_start=False, watch=(),
+             cpu=None):
     """Runs qemu-system-x86_64 ARGS (plus the common options) until MARKER
     appears on COM1 and then, as AFTER_MARKER says: "stop" ends it, "exit"
     waits up to GRACE seconds for QEMU to end by itself (Keel's power-off
     after the guest stopped), "idle" waits SETTLE seconds and measures the
     process's CPU use over IDLE_SECONDS. TIMEOUT bounds the whole run.
-    STOP_AT_GUEST_START ends it at Keel's first `guest 1 ... start` line."""
+    STOP_AT_GUEST_START ends it at Keel's first `guest 1 ... start` line.
+    The first arrival of each text in WATCH on COM1 is timed too
+    (run.marks). CPU: the TCG CPU model (default QEMU_CPU)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "debugcon.log"
-    accel_args = ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else ["-cpu", QEMU_CPU]
+    accel_args = ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else \
+        ["-cpu", cpu or QEMU_CPU]
     cmd = [keel.QEMU, *accel_args, *args, *QEMU_COMMON, "-debugcon", f"file:{log}",
            "-serial", "stdio"]
     run = Run(cmd, workdir)
@@ -340,6 +356,13 @@ def run_qemu(args, workdir, marker, timeout, after_marker="stop", idle_seconds=0
                     run.serial += chunk
                     if run.marker_time is None and mark in tail + chunk:
                         run.marker_time = now - t0
+                    for w in watch:
+                        if w not in run.marks and w.encode() in run.serial[-len(chunk) - len(w):]:
+                            run.marks[w] = now - t0
+                            try:
+                                run.marks_cpu[w] = _cpu_ticks(proc.pid) / os.sysconf("SC_CLK_TCK")
+                            except (OSError, IndexError, ValueError):
+                                pass
 
         th = threading.Thread(target=reader, daemon=True)
         th.start()
@@ -611,13 +634,14 @@ def linux_files():
 # ---- a boot series: Keel and bare, in pairs ----------------------------------------------
 
 def boot_series(name, work, runs, keel_args, bare_args, marker, accel, keel_timeout,
-                bare_timeout, grace):
-    """RUNS pairs (Keel, then bare). Returns a dict with the runs' seconds,
+                bare_timeout, grace, others=()):
+    """RUNS pairs (Keel, then bare; then each of OTHERS, (label, args),
+    against the same Keel run). Returns a dict with the runs' seconds,
     ratios, exits and why a side is not available."""
     out = {"keel_seconds": [], "bare_seconds": [], "ratios": [], "exits": [], "stops": [],
            "keel_guest_start_seconds": [],
            "keel_unavailable": None, "bare_unavailable": None, "exits_unavailable": None,
-           "region_bytes": None}
+           "region_bytes": None, **bench_cost.series_fields(others)}
     for i in range(runs):
         k = None
         if out["keel_unavailable"] is None:
@@ -637,6 +661,7 @@ def boot_series(name, work, runs, keel_args, bare_args, marker, accel, keel_time
                 out["keel_seconds"].append(k.marker_time)
                 out["keel_guest_start_seconds"].append(k.guest_start_time)
                 out["region_bytes"] = out["region_bytes"] or region_bytes(k.log)
+                bench_cost.keel_run_figures(k.log, out)
                 stop, exits = parse_exits(k.log)
                 if exits is not None:
                     out["exits"].append(exits)
@@ -658,6 +683,18 @@ def boot_series(name, work, runs, keel_args, bare_args, marker, accel, keel_time
                 out["bare_seconds"].append(b.marker_time)
                 if k is not None:
                     out["ratios"].append(k.marker_time / b.marker_time)
+        for label, args in others:
+            if out[f"{label}_unavailable"] is None:
+                say(f"{name} ({accel}) run {i + 1}/{runs}: {label}")
+                o = run_qemu(args, Path(work) / f"{name}-{accel}-{label}-{i}", marker,
+                             bare_timeout, after_marker="stop", accel=accel)
+                if o.marker_time is None:
+                    out[f"{label}_unavailable"] = bare_failure(o, marker).replace(
+                        "bare QEMU", label)
+                else:
+                    out[f"{label}_seconds"].append(o.marker_time)
+                    if k is not None:
+                        out[f"{label}_ratios"].append(k.marker_time / o.marker_time)
         if out["keel_unavailable"] and out["bare_unavailable"]:
             break
     return out
@@ -769,12 +806,14 @@ def run_all(args, res, work, runs, iterations, idle_seconds, settle):
 
     # Exit cost under QEMU TCG (host TSC cycles) and Keel's region.
     tcg = {loop: [] for loop in LOOPS}
+    bench_log = ""
     for i in range(runs):
         say(f"exit cost, QEMU TCG, run {i + 1}/{runs} ({iterations} rounds per loop)")
         img = keel.copy_image(bench_img, work / f"bench-tcg-{i}.img")
         r = run_qemu(["-m", BENCH_MEM, "-drive", f"file={img},format=raw,if=ide"],
                      work / f"bench-tcg-{i}", "\x00never", 120)
         res["reserved_ram_bytes"] = res.get("reserved_ram_bytes") or region_bytes(r.log)
+        bench_log = bench_log or r.log
         bad = check_bench_run(r.log, iterations)
         if bad:
             for loop in LOOPS:
@@ -830,23 +869,34 @@ def run_all(args, res, work, runs, iterations, idle_seconds, settle):
     details["linux_idle"] = {}
     if kernel is None:
         for key in ("linux_boot_ratio", "linux_boot_exits", "linux_idle_cpu_percent_keel",
-                    "linux_idle_cpu_percent_bare"):
-            notes[key] = f"not available: {why}"
+                    "linux_idle_cpu_percent_bare", *bench_cost.KEYS):
+            notes.setdefault(key, f"not available: {why}")
         details["linux_boot"]["tcg"] = {"keel_unavailable": why, "bare_unavailable": why}
+        bench_cost.keel_ram_fallback(res, bench_log)
         bochs_linux_exits(res, work, None, None, args.quick)
         return
     bochs_linux_exits(res, work, kernel, initrd, args.quick)
     details["linux_files"] = {"kernel": str(kernel), "initrd": str(initrd)}
+    B = sys.modules[__name__]
     for accel in accels:
         cmdline = f"{LINUX_CMDLINE} {LINUX_STOP_ARG}"
         boot_img = linux_image(work, f"linux-boot-img-{accel}", kernel, initrd, cmdline)
+        # SYSLINUX on a copy of the same image: what a user runs instead.
+        sl_img, sl_why = bench_cost.syslinux_image(B, boot_img, work / f"syslinux-{accel}",
+                                                   cmdline)
+        if sl_img is None:
+            notes["linux_boot_ratio_syslinux"] = \
+                notes["linux_boot_ratio_syslinux_virtio"] = f"not available: {sl_why}"
+        sl = lambda iface: [("syslinux", bench_cost.syslinux_args(sl_img, iface, LINUX_MEM))] \
+            if sl_img and accel == "tcg" else []
         s = boot_series("linux", work, runs,
                         ["-m", LINUX_MEM, "-drive", f"file={boot_img},format=raw,if=ide"],
                         ["-m", LINUX_MEM, "-kernel", str(kernel), "-initrd", str(initrd),
                          "-append", cmdline], LINUX_MARKER, accel,
-                        keel_timeout=300, bare_timeout=180, grace=60)
+                        keel_timeout=300, bare_timeout=180, grace=60, others=sl("ide"))
         details["linux_boot"][accel] = s
         record_boot(res, "linux", accel, s)
+        bench_cost.record_series(B, res, accel, s)
         if accel == "tcg":
             # The same boot with Keel's disk on virtio-blk (SeaBIOS's driver
             # serves stage 2's INT 13h reads): what the IDE path costs.
@@ -854,9 +904,13 @@ def run_all(args, res, work, runs, iterations, idle_seconds, settle):
                             ["-m", LINUX_MEM, "-drive", f"file={boot_img},format=raw,if=virtio"],
                             ["-m", LINUX_MEM, "-kernel", str(kernel), "-initrd", str(initrd),
                              "-append", cmdline], LINUX_MARKER, accel,
-                            keel_timeout=300, bare_timeout=180, grace=60)
+                            keel_timeout=300, bare_timeout=180, grace=60, others=sl("virtio"))
             details["linux_boot"]["virtio"] = v
             record_boot(res, "linux", "virtio", v)
+            bench_cost.record_series(B, res, "virtio", v)
+            bench_cost.workload(B, res, work, runs, args.quick, kernel, initrd)
+            bench_cost.std_kernel_exits(B, res, work, runs, initrd)
+            bench_cost.bochs_start(B, res, work, boot_img, sl_img)
             smp_series(res, work, runs, kernel, initrd, args.quick)
 
         idle_img = linux_image(work, f"linux-idle-img-{accel}", kernel, initrd, LINUX_CMDLINE)
@@ -876,6 +930,7 @@ def run_all(args, res, work, runs, iterations, idle_seconds, settle):
                 else:
                     notes[key] = "not available: " + (
                         i[f"{side}_unavailable"] or s["keel_unavailable"] or "not measured")
+    bench_cost.keel_ram_fallback(res, bench_log)
 
 
 def smp_series(res, work, runs, kernel, initrd, quick):
@@ -1242,6 +1297,8 @@ def table(res):
                 out.append(f"  {'':<{w}} {na(key)}")
     out.append("")
 
+    bench_cost.table(sys.modules[__name__], res, row, out, na)
+
     out.append("Power-on to the first guest instruction (a flat guest; Keel's `guest 1 ... start` "
                "line)")
     row("", "legacy BIOS: SeaBIOS, MBR, stage 2", "UEFI: OVMF, BOOTX64.EFI")
@@ -1264,6 +1321,8 @@ def table(res):
             if n:
                 out.append(f"      {reason:<10} {fmt_num(n, 0):>10}  "
                            f"{EXIT_REASONS.get(reason, '')}")
+        if guest == "linux":
+            bench_cost.exits_rows(sys.modules[__name__], res, row, out, na)
     out.append("")
 
     smp_table(res, out, row, na)
@@ -1468,6 +1527,15 @@ def chart(res):
             s = res["details"].get(f"{guest}_boot", {}).get(accel, {}) or {}
             rs = s.get("ratio_summary")
             rows.append((f"{gname}, QEMU {aname}", res.get(key), rs, key))
+    lb = res["details"].get("linux_boot", {})
+    rows += [("Linux, Keel / SYSLINUX, IDE", res.get("linux_boot_ratio_syslinux"),
+              (lb.get("tcg") or {}).get("syslinux_ratio_summary"), "linux_boot_ratio_syslinux"),
+             ("Linux, Keel / SYSLINUX, virtio", res.get("linux_boot_ratio_syslinux_virtio"),
+              (lb.get("virtio") or {}).get("syslinux_ratio_summary"),
+              "linux_boot_ratio_syslinux_virtio"),
+             ("Linux workload (guest's speed)", res.get("linux_workload_ratio"),
+              (res["details"].get("linux_workload") or {}).get("ratio_summary"),
+              "linux_workload_ratio")]
     vmax = max([GOAL_BOOT_RATIO * 1.5] + [(r[2] or {}).get("max", 0) * 1.1 for r in rows])
     have = any(r[1] is not None for r in rows)
     y += 22 if have else 0

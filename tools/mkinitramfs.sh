@@ -62,15 +62,49 @@ echo "KEEL-LINUX-MARKER"
 echo "KEEL-UPTIME: $(cut -d' ' -f1 /proc/uptime)"
 
 keeltest=
+keelwork=
 keeldisk=
 keelbusy=200000
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	keeltest=*) keeltest=${arg#keeltest=} ;;
+	keelwork=*) keelwork=${arg#keelwork=} ;;
 	keeldisk=*) keeldisk=${arg#keeldisk=} ;;
 	keelbusy=*) keelbusy=${arg#keelbusy=} ;;
 	esac
 done
+
+# keelwork=N or NxR: a CPU- and memory-bound job for `make bench` (the
+# guest's own speed, docs/performance.md): N MiB of text in tmpfs (busybox
+# in base64, over and over: gzip's 32 KiB window never sees the repeats),
+# compressed and hashed, R times (default 1); the host times each BEGIN to
+# END on the console.
+if [ -n "$keelwork" ]; then
+	reps=1
+	case "$keelwork" in
+	*x*) reps=${keelwork#*x}; keelwork=${keelwork%x*} ;;
+	esac
+	mkdir -p /work
+	mount -t tmpfs -o size=$((keelwork * 3))m tmpfs /work
+	base64 /bin/busybox > /work/piece
+	while [ "$(stat -c %s /work/data 2>/dev/null || echo 0)" -lt $((keelwork << 20)) ]; do
+		cat /work/piece >> /work/data
+	done
+	truncate -s $((keelwork << 20)) /work/data
+	i=1
+	while [ "$i" -le "$reps" ]; do
+		echo "KEEL-WORK-BEGIN $i/$reps $keelwork MiB"
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		gzip -c /work/data > /work/data.gz
+		sum=$(cat /work/data /work/data.gz | sha256sum)
+		t1=$(cut -d' ' -f1 /proc/uptime)
+		echo "KEEL-WORK-END $i/$reps ${sum%% *}"
+		echo "KEEL-WORK-SECONDS: $t0 $t1"
+		rm -f /work/data.gz
+		i=$((i + 1))
+	done
+	rm -f /work/data /work/piece
+fi
 
 # keeltest=smp: how many CPUs Linux brought up, and two CPU-bound shells
 # at once (keelbusy=N rounds each, 200000 unless given): the user time of

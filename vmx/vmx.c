@@ -272,7 +272,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	u32 proc2_opt = PROC_BASED2_ENABLE_RDTSCP | PROC_BASED2_ENABLE_INVPCID |
 			PROC_BASED2_ENABLE_XSAVES | PROC_BASED2_ENABLE_USER_WAIT_PAUSE;
 	u32 pin, proc, proc2, exit;
-	u16 ports[8];
+	u16 ports[12];
 	int nports;
 
 	*x = (struct vmx_vcpu){ .vmcs_pa = page_alloc() };	/* an AP started again: afresh */

@@ -533,6 +533,14 @@ static void test_entry_files(void **state)
 	n = cfg_entry_files(&cfg.entries[0], names, 2);
 	assert_int_equal(n, 2);
 	assert_string_equal(names[1], "I");
+
+	/* The last guest naming each file (Keel gives a file back after it). */
+	assert_int_equal(cfg_file_last_guest(&cfg.entries[0], "K"), 4);
+	assert_int_equal(cfg_file_last_guest(&cfg.entries[0], "I"), 2);
+	assert_int_equal(cfg_file_last_guest(&cfg.entries[0], "J"), 1);
+	assert_int_equal(cfg_file_last_guest(&cfg.entries[0], "D.IMG"), 3);
+	assert_int_equal(cfg_file_last_guest(&cfg.entries[0], "NONE"), -1);
+	assert_int_equal(cfg_file_last_guest(&cfg.entries[0], ""), -1);
 }
 
 static void test_names(void **state)

@@ -22,27 +22,51 @@ static const struct mem_range qemu_512[] = {
 
 static void test_region_at_top_of_ram(void **state)
 {
-	u64 sizes[] = { 113, 4097 }, base, size;
+	struct region_plan p = { .image_mem = 217088, .cpus = 1, .files = 4096 + 8192, .nfiles = 2 };
 	char why[LOADER_WHY_MAX];
 
 	(void)state;
-	assert_int_equal(loader_place_region(qemu_512, 3, sizes, 2, &base, &size, why,
-					     sizeof(why)), 0);
-	/* 4 MiB image + 64 KiB hand-off + two pages + 12 KiB + 16 MiB heap. */
-	assert_int_equal(size, 22 * MIB);
-	assert_int_equal(base, 0x1fe00000 - 22 * MIB);
+	assert_int_equal(loader_place_region(&p, qemu_512, 3, why, sizeof(why)), 0);
+	/* lib/region.c's budget, well under 2 MiB, rounded up to 2 MiB. */
+	assert_int_equal(p.size, 2 * MIB);
+	assert_int_equal(p.base, 0x1fe00000 - 2 * MIB);
+	assert_int_equal(p.files_at, p.base + p.size - p.files);
 }
 
 static void test_region_too_big(void **state)
 {
-	u64 sizes[] = { 500 * MIB }, base, size;
+	struct region_plan p = { .image_mem = 217088, .cpus = 1, .files = 500 * MIB, .nfiles = 1 };
 	char why[LOADER_WHY_MAX];
 
 	(void)state;
-	assert_int_equal(loader_place_region(qemu_512, 3, sizes, 1, &base, &size, why,
-					     sizeof(why)), -1);
-	assert_string_equal(why, "not enough memory: Keel needs 522 MiB of RAM in one piece "
+	assert_int_equal(loader_place_region(&p, qemu_512, 3, why, sizeof(why)), -1);
+	assert_string_equal(why, "not enough memory: Keel needs 502 MiB of RAM in one piece "
 			    "between 16 MiB and 4 GiB for itself and the entry's files");
+}
+
+/* The files at the top of the region, the one whose last guest runs first
+ * topmost (hv/guest.c gives them back from the top). */
+static void test_files_at_the_top(void **state)
+{
+	static struct config cfg;
+	struct cfg_error err;
+	const char *text = "entry e\n"
+			   "guest bios image=A.IMG\n"
+			   "guest linux kernel=K initrd=I\n"
+			   "guest flat file=A.IMG load=0x10000\n";
+	const char *names[4];
+	u64 sizes[] = { 4096, 10000, 1 }, addrs[3];
+	int n;
+
+	(void)state;
+	assert_int_equal(cfg_parse(text, strlen(text), &cfg, &err), 0);
+	n = cfg_entry_files(&cfg.entries[0], names, 4);
+	assert_int_equal(n, 3);                    /* A.IMG, K, I */
+	loader_place_files(&cfg.entries[0], names, sizes, n, 0x1000000, addrs);
+	/* K and I (last used by guest 2) on top, A.IMG (guest 3) below. */
+	assert_int_equal(addrs[1], 0x1000000 - 12288);
+	assert_int_equal(addrs[2], 0x1000000 - 12288 - 4096);
+	assert_int_equal(addrs[0], 0x1000000 - 12288 - 4096 - 4096);
 }
 
 static u32 *good_image(u32 words)
@@ -104,6 +128,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_region_at_top_of_ram),
 		cmocka_unit_test(test_region_too_big),
+		cmocka_unit_test(test_files_at_the_top),
 		cmocka_unit_test(test_image_checks),
 		cmocka_unit_test(test_page_tables),
 	};
