@@ -44,7 +44,7 @@ LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/config.c lib/memmap.c li
 S2_SRCS := stage2/main.c stage2/bios.c stage2/menu.c stage2/load.c stage2/fat.c $(LIB_SRCS)
 S2_ASM := stage2/entry.asm stage2/longmode.asm
 HV_SRCS := $(wildcard hv/*.c svm/*.c vmx/*.c npt/*.c ept/*.c iommu/*.c guest/*.c) \
-	$(filter-out lib/loader.c lib/menu.c lib/region.c,$(LIB_SRCS))
+	$(filter-out lib/loader.c lib/menu.c,$(LIB_SRCS))
 HV_ASM := $(wildcard hv/*.asm svm/*.asm vmx/*.asm)
 # The BIOS shim (guest/bios_shim.asm, a 16-bit flat binary) is embedded by
 # guest/shim_blob.asm; guest/keelnext.asm is a DOS program, not linked.

@@ -253,6 +253,7 @@ void efi_boot(const char *cfg_text, const struct cfg_entry *e)
 	rsdp = find_rsdp(&v2);
 	plan.image_mem = hdr->mem_size;
 	loader_acpi(&plan, rsdp, efi_phys, NULL);
+	loader_cpu(&plan);
 	plan.nfiles = (unsigned)nfiles;
 
 	place_region(&plan);

@@ -20,6 +20,7 @@
 #include "../lib/console.h"
 #include "../lib/format.h"
 #include "../lib/io.h"
+#include "../lib/region.h"
 #include "../lib/string.h"
 
 static const char *const stop_names[] = {
@@ -170,19 +171,11 @@ static void rom_copy_refresh(void)
 }
 
 /* The guest-physical map reaches the CPU's physical-address width, where
- * device memory above RAM lives (64-bit BARs, high MMIO windows), as far
- * as 4-level tables translate. Without 1 GiB leaves every GiB costs a
- * page directory: the map then stops at 1 TiB (4 MiB of tables). */
-#define GUEST_MAP_TOP_2M_ONLY ((u64)1 << 40)
-
+ * device memory above RAM lives (64-bit BARs, high MMIO windows): the rule
+ * is lib/region.c's, which the loaders sized the region by. */
 u64 guest_map_top(const struct pt_format *fmt)
 {
-	unsigned bits = cpu_phys_bits();
-	u64 top = bits >= 48 ? PT_ADDR_LIMIT : (u64)1 << bits;
-
-	if (!fmt->large_1g && top > GUEST_MAP_TOP_2M_ONLY)
-		top = GUEST_MAP_TOP_2M_ONLY;
-	return top;
+	return region_guest_map_top(cpu_phys_bits(), fmt->large_1g);
 }
 
 int guest_map_memory(struct pt_builder *b, const struct pt_format *fmt, const u8 *hypercall)

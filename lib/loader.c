@@ -2,6 +2,7 @@
 #include "loader.h"
 #include "format.h"
 #include "hvimage.h"
+#include "io.h"
 #include "string.h"
 
 #define PTE_P (1ull << 0)
@@ -28,6 +29,42 @@ void loader_place_files(const struct cfg_entry *e, const char *const names[], co
 				top -= ALIGN_UP(sizes[i], 4096);
 				addrs[i] = top;
 			}
+}
+
+static u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (u64)hi << 32 | lo;
+}
+
+void loader_cpu(struct region_plan *p)
+{
+	u32 a, b, c, d, max_ext;
+
+	cpuid(0x80000000, 0, &max_ext, &b, &c, &d);
+	p->phys_bits = 36;              /* SDM vol. 3A 4.1.4, where the leaf is missing */
+	if (max_ext >= 0x80000008) {
+		cpuid(0x80000008, 0, &a, &b, &c, &d);
+		p->phys_bits = a & 0xFF;
+	}
+	p->nested_1g = false;
+	cpuid(0, 0, &a, &b, &c, &d);
+	if (b == 0x756E6547) {          /* "Genu"ineIntel: VT-x's EPT */
+		cpuid(1, 0, &a, &b, &c, &d);
+		/* IA32_VMX_EPT_VPID_CAP (48Ch) exists where the secondary
+		 * controls allow EPT (SDM vol. 3D A.3.3, A.10); bit 17 is
+		 * 1 GiB pages. Each MSR is read only once the one before says
+		 * it exists. */
+		if ((c & (1u << 5)) && (rdmsr(0x482) >> 63) && ((rdmsr(0x48B) >> 33) & 1))
+			p->nested_1g = (rdmsr(0x48C) >> 17) & 1;
+	} else if (max_ext >= 0x80000001) {
+		/* AMD-V's nested tables have the host's format: CPUID
+		 * 8000_0001h EDX[26], 1 GiB pages (APM vol. 2 15.25.3). */
+		cpuid(0x80000001, 0, &a, &b, &c, &d);
+		p->nested_1g = (d >> 26) & 1;
+	}
 }
 
 void loader_acpi(struct region_plan *p, u64 rsdp, acpi_phys_fn phys, void *ctx)

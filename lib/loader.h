@@ -37,6 +37,11 @@ void loader_place_files(const struct cfg_entry *e, const char *const names[], co
  * sizes the region: the processors the MADT lists (at least 1: the
  * region keeps per-CPU state for each) and the IOMMU a DMAR or IVRS
  * describes (its tables live in the region). */
+/* The CPU's physical-address width and whether the backend's nested
+ * tables have 1 GiB leaves, for the region's budget (CPUID and the VMX
+ * capability MSRs; loaders run at CPL 0). */
+void loader_cpu(struct region_plan *p);
+
 void loader_acpi(struct region_plan *p, u64 rsdp, acpi_phys_fn phys, void *ctx);
 
 /* Checks KEEL.BIN, read whole (size bytes) to image: magic, header and

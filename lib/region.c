@@ -55,6 +55,27 @@ u64 region_tables_bytes(const struct mem_range *map, int nmap, unsigned nfiles)
 	       PAGE * (identity_pages(top) + 2 * (u64)nmap + 3 + nfiles);
 }
 
+u64 region_guest_map_top(unsigned phys_bits, bool large_1g)
+{
+	u64 top = phys_bits >= 48 ? (u64)1 << 48 : (u64)1 << (phys_bits ? phys_bits : 36);
+
+	if (!large_1g && top > REGION_MAP_TOP_2M_ONLY)
+		top = REGION_MAP_TOP_2M_ONLY;
+	return top;
+}
+
+u64 region_mmio_tables_bytes(const struct mem_range *map, int nmap, unsigned phys_bits,
+			     bool large_1g)
+{
+	u64 ram = map_top(map, nmap), top = region_guest_map_top(phys_bits, large_1g);
+
+	if (top <= ram)
+		return 0;
+	if (large_1g)
+		return PAGE * (((top - 1) >> 39) + 1);
+	return PAGE * (identity_pages(top) - identity_pages(ram) + 1);
+}
+
 int region_place(struct region_plan *p, const struct mem_range *map, int nmap)
 {
 	unsigned cpus = p->cpus ? p->cpus : 1;
@@ -63,7 +84,8 @@ int region_place(struct region_plan *p, const struct mem_range *map, int nmap)
 		cpus = HV_CPUS_MAX;
 	p->image = ALIGN_UP(p->image_mem, PAGE);
 	p->bootinfo = HV_BOOTINFO_SIZE;
-	p->tables = region_tables_bytes(map, nmap, p->nfiles);
+	p->tables = region_tables_bytes(map, nmap, p->nfiles) +
+		    region_mmio_tables_bytes(map, nmap, p->phys_bits, p->nested_1g);
 	p->iommu_tables = region_iommu_bytes(p->iommu, map, nmap);
 	p->percpu = HV_PERCPU_SIZE * cpus;
 	p->margin = HV_REGION_MARGIN;

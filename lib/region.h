@@ -44,6 +44,8 @@ struct region_plan {
 	u64 files;              /* the entry's files, each rounded up to 4 KiB */
 	unsigned nfiles;
 	enum region_iommu iommu;
+	unsigned phys_bits;     /* the CPU's physical-address width; 0 means 36 */
+	bool nested_1g;         /* the EPT/NPT has 1 GiB leaves (loader_cpu()) */
 	/* The budget (outputs), bytes. */
 	u64 image;              /* image_mem rounded up to 4 KiB */
 	u64 bootinfo;           /* HV_BOOTINFO_SIZE */
@@ -60,6 +62,19 @@ struct region_plan {
  * tables over the machine's map, at most (2 MiB pages, 4 KiB ones at every
  * boundary a range of the map puts inside a 2 MiB block). */
 u64 region_tables_bytes(const struct mem_range *map, int nmap, unsigned nfiles);
+
+/* Where the guests' nested map ends (hv/guest.c): at the CPU's
+ * physical-address width, where devices above RAM live, as far as 4-level
+ * tables translate (256 TiB); without 1 GiB leaves every GiB costs a page
+ * directory, so it stops at 1 TiB (4 MiB of tables). */
+#define REGION_MAP_TOP_2M_ONLY ((u64)1 << 40)
+u64 region_guest_map_top(unsigned phys_bits, bool large_1g);
+
+/* The nested tables' pages for device space between the top of RAM and
+ * region_guest_map_top(): a PDPT per 512 GiB with 1 GiB leaves, else a
+ * page directory per GiB as well. */
+u64 region_mmio_tables_bytes(const struct mem_range *map, int nmap, unsigned phys_bits,
+			     bool large_1g);
 
 /* The IOMMU's tables and buffers for that map: a set of DMA tables of
  * the guests' shape (4 KiB leaves throughout for REGION_IOMMU_VTD_4K), a

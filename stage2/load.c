@@ -93,6 +93,7 @@ void load_and_start(struct fat_volume *vol, const struct mem_range *map, int nma
 
 	plan.image_mem = hdr->mem_size;
 	loader_acpi(&plan, acpi_find_rsdp_bios(s2_phys, NULL), s2_phys, NULL);
+	loader_cpu(&plan);
 	plan.nfiles = (unsigned)nfiles;
 	for (int i = 0; i < nfiles; i++) {
 		sizes[i] = files[i].f.size;

@@ -172,6 +172,15 @@ static int vmx_init(void)
 		cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
 		cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 		has_wait_sipi = rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_ACTIVITY_WAIT_SIPI;
+		/* IA32_VMX_EPT_VPID_CAP exists only where the secondary controls
+		 * allow EPT or VPID (SDM A.10). Read here, before the EPT is
+		 * built (its 1 GiB leaves); a CPU without them gets its clear
+		 * message from vmx_vcpu_create(). */
+		if (vmx_ctl_allowed1(rdmsr(vmx_ctl_msr(vmx_basic, MSR_IA32_VMX_PROCBASED_CTLS)),
+				     PROC_BASED_ACTIVATE_SECONDARY) &&
+		    (vmx_ctl_allowed1(rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2), PROC_BASED2_ENABLE_EPT) ||
+		     vmx_ctl_allowed1(rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2), PROC_BASED2_ENABLE_VPID)))
+			ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 		/* vmx/vmentry.asm: an NMI between the last look at this CPU's
 		 * attention word and VMLAUNCH/VMRESUME aborts the entry. */
 		nmi_window_add(vmx_entry_window, vmx_entry_window_last, vmx_entry_aborted);
@@ -309,9 +318,7 @@ static int vmx_vcpu_create(struct vcpu *v)
 	proc2 = control("secondary processor-based", MSR_IA32_VMX_PROCBASED_CTLS2, proc2_want,
 			proc2_opt);
 
-	/* IA32_VMX_EPT_VPID_CAP exists only once the secondary controls allow
-	 * EPT or VPID (SDM A.10): read it after the checks above. */
-	ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	/* IA32_VMX_EPT_VPID_CAP: read by vmx_init() (SDM A.10). */
 	if ((ept_vpid_cap & (VMX_EPT_PAGE_WALK_4 | VMX_EPT_MEMTYPE_WB | VMX_EPT_2MB_PAGES)) !=
 	    (VMX_EPT_PAGE_WALK_4 | VMX_EPT_MEMTYPE_WB | VMX_EPT_2MB_PAGES))
 		fatal("this CPU's EPT lacks 4-level walks, write-back tables or 2 MiB pages "

@@ -36,7 +36,7 @@ static const struct mem_range big_16g[] = {
 static void test_budget_and_place(void **state)
 {
 	struct region_plan p = { .image_mem = 217088, .cpus = 1, .files = MiB(15) + KiB(20),
-				 .nfiles = 2 };
+				 .nfiles = 2, .phys_bits = 40, .nested_1g = true };
 
 	(void)state;
 	assert_int_equal(region_place(&p, qemu_1g, N(qemu_1g)), 0);
@@ -45,8 +45,9 @@ static void test_budget_and_place(void **state)
 	assert_int_equal(p.percpu, HV_PERCPU_SIZE);
 	assert_int_equal(p.margin, HV_REGION_MARGIN);
 	/* Keel's identity map of 4 GiB and its image's tables (8 pages), the
-	 * guests' tables (6 pages and 2 x 7 ranges + 3 + 2 files). */
-	assert_int_equal(p.tables, KiB(4) * (8 + 6 + 14 + 3 + 2));
+	 * guests' tables (6 pages and 2 x 7 ranges + 3 + 2 files), and the
+	 * device space to 1 TiB in 1 GiB leaves (2 PDPTs). */
+	assert_int_equal(p.tables, KiB(4) * (8 + 6 + 14 + 3 + 2 + 2));
 	assert_int_equal(p.size % HV_REGION_ALIGN, 0);
 	assert_true(p.size >= p.image + p.bootinfo + p.tables + p.percpu + p.margin + p.files);
 	assert_true(p.size - p.files <= MiB(4));
@@ -82,6 +83,29 @@ static void test_tables_grow_with_memory(void **state)
 	/* 17 GiB of address space: a page directory per GiB, in both maps. */
 	assert_int_equal(big - small, 2 * KiB(4) * (17 - 4) - 2 * KiB(4) * (N(qemu_1g) - N(big_16g)));
 	assert_int_equal(region_tables_bytes(qemu_1g, N(qemu_1g), 3) - small, 3 * KiB(4));
+}
+
+/* The nested map's top and its tables above RAM (hv/guest.c maps device
+ * space up to the CPU's physical-address width). */
+static void test_device_space_tables(void **state)
+{
+	(void)state;
+	assert_int_equal(region_guest_map_top(0, false), GiB(64));     /* 36 bits */
+	assert_int_equal(region_guest_map_top(39, false), GiB(512));
+	assert_int_equal(region_guest_map_top(46, false), REGION_MAP_TOP_2M_ONLY);
+	assert_int_equal(region_guest_map_top(46, true), (u64)1 << 46);
+	assert_int_equal(region_guest_map_top(52, true), (u64)1 << 48);
+	/* 36 bits, 2 MiB leaves: 60 page directories beyond RAM's 4 GiB and
+	 * the PDPT the rule counts for the join. */
+	assert_int_equal(region_mmio_tables_bytes(qemu_1g, N(qemu_1g), 36, false), KiB(4) * 61);
+	/* 1 TiB in page directories: about 4 MiB, which the region must hold. */
+	assert_int_equal(region_mmio_tables_bytes(qemu_1g, N(qemu_1g), 46, false),
+			 KiB(4) * (1 + 2 + 1024 - (1 + 1 + 4) + 1));
+	/* 1 GiB leaves: a PDPT per 512 GiB, 512 of them for 256 TiB. */
+	assert_int_equal(region_mmio_tables_bytes(qemu_1g, N(qemu_1g), 48, true), KiB(4) * 512);
+	assert_int_equal(region_mmio_tables_bytes(qemu_1g, N(qemu_1g), 40, true), KiB(4) * 2);
+	/* A machine whose RAM reaches its address width: nothing beyond it. */
+	assert_int_equal(region_mmio_tables_bytes(big_16g, N(big_16g), 34, false), 0);
 }
 
 static void test_does_not_fit(void **state)
@@ -131,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_budget_and_place),
 		cmocka_unit_test(test_per_cpu),
 		cmocka_unit_test(test_tables_grow_with_memory),
+		cmocka_unit_test(test_device_space_tables),
 		cmocka_unit_test(test_does_not_fit),
 		cmocka_unit_test(test_iommu),
 	};
