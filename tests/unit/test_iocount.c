@@ -74,11 +74,36 @@ static void test_none_and_other(void **state)
 	assert_false(has("0x112"));
 }
 
+/* A guest's line sums its vCPUs' counts (hv/guest.c). */
+static void test_add_vcpus(void **state)
+{
+	struct io_counts sum = { 0 }, a = { 0 }, b = { 0 };
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		io_count(&a, io_count_key(0xCF8, 4, false));
+	io_count(&a, io_count_key(0x64, 1, true));
+	io_count(&b, io_count_key(0x64, 1, true));
+	io_count(&b, io_count_key(0x60, 1, false));
+	b.other = 2;
+	io_count_add(&sum, &a);
+	io_count_add(&sum, &b);
+	io_count_log(&sum);
+	assert_string_equal(line, "io exits out:0xcf8/4=3 in:0x64/1=2 out:0x60/1=1 other=2");
+	/* Slots full: what has no slot goes to other=. */
+	memset(&sum, 0, sizeof(sum));
+	for (int p = 0; p < IO_COUNT_SLOTS; p++)
+		io_count(&sum, io_count_key((u16)(0x200 + p), 1, false));
+	io_count_add(&sum, &a);
+	assert_int_equal(sum.other, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_and_order),
 		cmocka_unit_test(test_none_and_other),
+		cmocka_unit_test(test_add_vcpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
