@@ -190,6 +190,13 @@ $(BUILD)/linux-std/vmlinuz:
 
 linux-std: $(BUILD)/linux-std/vmlinuz $(LINUX_INITRD)
 
+# Debian's memtest86+ (a bzImage one paragraph short of its syssize): the
+# loader's unit and integration tests boot it (tests/test_bzimage.py).
+.PHONY: memtest
+$(BUILD)/memtest/memtest86+x64.bin:
+	$(Q)tools/fetch-memtest.sh $(@D)
+memtest: $(BUILD)/memtest/memtest86+x64.bin
+
 # --- running it -------------------------------------------------------------
 QEMU_RUN := qemu-system-x86_64 -cpu max -m 1024 -no-reboot \
 	-drive file=$(BUILD)/disk.img,format=raw,if=ide \
@@ -331,7 +338,7 @@ fuzz-guest: $(BUILD)/disk.img
 	$(Q)tools/fuzz.sh guest $(or $(N),10000) $(SEED)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory linux linux-std
+	$(Q)$(MAKE) --no-print-directory linux linux-std memtest
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)$(MAKE) --no-print-directory integration
