@@ -107,7 +107,7 @@ def test_make_run_multiboot_elf(tmp_path):
 
 def test_make_run_uefi_multiboot_elf(tmp_path):
     """run-uefi GUEST=: the same kernel through OVMF and Keel's EFI loader
-    (docs/uefi.md), the same result."""
+    (docs/disk.md "Two ways in"), the same result."""
     if not any(Path(p).exists() for p in ("/usr/share/OVMF/OVMF_CODE_4M.fd",
                                           "/usr/share/OVMF/OVMF_CODE.fd")):
         pytest.skip("OVMF is missing (apt-get install ovmf): run-uefi cannot run")
