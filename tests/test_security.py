@@ -85,8 +85,9 @@ def log_lines(r):
     return [ln.rstrip("\r") for ln in r.log.split("\n")]
 
 
-def guest_blocks(r):
-    """{index: [lines from its start line to its exits line]}."""
+def guest_blocks(r, cpu_lines=False):
+    """{index: [lines from its start line to its exits line]}; with
+    CPU_LINES up to the next guest's start, the per-CPU lines included."""
     blocks, cur = {}, None
     for ln in log_lines(r):
         m = re.match(r'^keel: guest (\d+) "[^"]+" start ', ln)
@@ -95,15 +96,15 @@ def guest_blocks(r):
             blocks[cur] = []
         if cur is not None:
             blocks[cur].append(ln)
-            if ln.startswith("keel: exits "):
+            if ln.startswith("keel: exits ") and not cpu_lines:
                 cur = None
     return blocks
 
 
-def stop_of(r, index, guest):
+def stop_of(r, index, guest, cpu_lines=False):
     """(reason, code, block lines) of guest INDEX; fails when it did not
-    start or stop."""
-    block = guest_blocks(r).get(index)
+    start or stop. CPU_LINES: as guest_blocks()."""
+    block = guest_blocks(r, cpu_lines).get(index)
     start = f'keel: guest {index} "{guest.file}" start kind={guest.kind}'
     if not block or block[0] != start:
         raise AssertionError(f"guest {index} ({guest.label or guest.file}): expected "

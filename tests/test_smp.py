@@ -20,7 +20,8 @@ from keel import (QEMU_EXIT_POWEROFF, Guest, assemble, assert_line, assert_no_li
                   guests_config, make_image, run_bochs, run_qemu)
 from test_bios import FREEDOS_AUTOEXEC, freedos_floppy, keelnext  # noqa: F401
 from test_linux import BZIMAGE, INITRD, MARKER, missing_files
-from test_security import STOP_RE, ended_cleanly, exits_of, log_lines, region_of
+import test_security as security
+from test_security import ended_cleanly, exits_of, region_of
 
 QEMU_TIMEOUT = 60
 BOCHS_TIMEOUT = 300
@@ -57,32 +58,13 @@ def bochs(img, model, cpus=2, **kw):
 
 
 def guest_blocks(r):
-    """{index: [lines from its start line up to the next guest's start]}:
-    the per-CPU lines come after the `exits` line."""
-    blocks, cur = {}, None
-    for ln in log_lines(r):
-        m = re.match(r'^keel: guest (\d+) "[^"]+" start ', ln)
-        if m:
-            cur = int(m.group(1))
-            blocks[cur] = []
-        if cur is not None:
-            blocks[cur].append(ln)
-    return blocks
+    """test_security's, the per-CPU lines after the `exits` line included."""
+    return security.guest_blocks(r, cpu_lines=True)
 
 
 def stop_of(r, index, guest):
-    """(reason, code, block) of guest INDEX (test_security's, with the
-    per-CPU lines in the block)."""
-    block = guest_blocks(r).get(index)
-    start = f'keel: guest {index} "{guest.file}" start kind={guest.kind}'
-    if not block or block[0] != start:
-        raise AssertionError(f"guest {index} ({guest.label or guest.file}): expected "
-                             f"{start!r}\n{r.describe()}")
-    for ln in block:
-        m = STOP_RE.match(ln)
-        if m and int(m.group(1)) == index:
-            return m.group(3), (None if m.group(4) is None else int(m.group(4))), block
-    raise AssertionError(f"guest {index} started but has no stop line\n{r.describe()}")
+    """test_security's, with the per-CPU lines in the block."""
+    return security.stop_of(r, index, guest, cpu_lines=True)
 
 
 def cpu_lines(block):
