@@ -4,6 +4,7 @@
 
 #include "../lib/types.h"
 #include "../lib/hvimage.h"
+#include "../lib/io.h"
 
 #define PAGE_SIZE 4096u
 
@@ -108,14 +109,6 @@ static inline u64 rdtsc(void)
 	u32 lo, hi;
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (u64)hi << 32 | lo;
-}
-
-static inline u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
 	return (u64)hi << 32 | lo;
 }
 

@@ -39,6 +39,15 @@ static inline void cpuid(u32 leaf, u32 subleaf, u32 *a, u32 *b, u32 *c, u32 *d)
 			 : "a"(leaf), "c"(subleaf));
 }
 
+/* At CPL 0 only; an MSR the CPU lacks is #GP (hv/hv.h has the _safe forms). */
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (u64)hi << 32 | lo;
+}
+
 /* Emulator power-off devices, no-ops on real machines: QEMU's
  * isa-debug-exit (iobase 0xf4; QEMU exits with status code*2+1) and Bochs'
  * shutdown port (the string "Shutdown" written to 0x8900). */

@@ -31,14 +31,6 @@ void loader_place_files(const struct cfg_entry *e, const char *const names[], co
 			}
 }
 
-static u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return (u64)hi << 32 | lo;
-}
-
 void loader_cpu(struct region_plan *p)
 {
 	u32 a, b, c, d, max_ext;

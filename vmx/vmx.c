@@ -178,8 +178,8 @@ static int vmx_init(void)
 		 * message from vmx_vcpu_create(). */
 		if (vmx_ctl_allowed1(rdmsr(vmx_ctl_msr(vmx_basic, MSR_IA32_VMX_PROCBASED_CTLS)),
 				     PROC_BASED_ACTIVATE_SECONDARY) &&
-		    (vmx_ctl_allowed1(rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2), PROC_BASED2_ENABLE_EPT) ||
-		     vmx_ctl_allowed1(rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2), PROC_BASED2_ENABLE_VPID)))
+		    (rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32 &
+		     (PROC_BASED2_ENABLE_EPT | PROC_BASED2_ENABLE_VPID)))
 			ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 		/* vmx/vmentry.asm: an NMI between the last look at this CPU's
 		 * attention word and VMLAUNCH/VMRESUME aborts the entry. */
