@@ -20,32 +20,12 @@
 
 int strcmp(const char *a, const char *b);
 
-#define POOL_PHYS	0x100000ull
 #define POOL_PAGES	2200u	/* 4 GiB in 4 KiB pages needs about 2,060 */
-#define PG		0x1000ull
 #define REGION		0x1e800000ull
 #define REGION_SIZE	MiB(22)
 #define MAP_MAX		64
 
-static u8 *pool_mem;
-static unsigned pool_used;
-
-static hpa_t pool_alloc(void *ctx)
-{
-	(void)ctx;
-	if (pool_used >= POOL_PAGES)
-		return 0;
-	memset(pool_mem + pool_used * PG, 0, PG);
-	return POOL_PHYS + pool_used++ * PG;
-}
-
-static void *pool_ptr(hpa_t pa, void *ctx)
-{
-	(void)ctx;
-	if (pa < POOL_PHYS || pa >= POOL_PHYS + pool_used * PG || (pa & (PG - 1)))
-		fail_msg("ptr(%#llx): not a table page", (unsigned long long)pa);
-	return pool_mem + (pa - POOL_PHYS);
-}
+#include "page_pool.h"
 
 static int setup(void **state)
 {

@@ -21,31 +21,11 @@
 #define WT MTRR_TYPE_WT
 #define WP MTRR_TYPE_WP
 #define WB MTRR_TYPE_WB
-#define PG 0x1000ull
-#define POOL_PHYS 0x100000ull
 #define POOL_PAGES 256u
 #define BITS 40
 #define ADDR_MASK ((1ull << BITS) - 1)
 
-static u8 *pool_mem;
-static unsigned pool_used;
-
-static hpa_t pool_alloc(void *ctx)
-{
-	(void)ctx;
-	if (pool_used >= POOL_PAGES)
-		return 0;
-	memset(pool_mem + pool_used * PG, 0, PG);
-	return POOL_PHYS + pool_used++ * PG;
-}
-
-static void *pool_ptr(hpa_t pa, void *ctx)
-{
-	(void)ctx;
-	if (pa < POOL_PHYS || pa >= POOL_PHYS + pool_used * PG)
-		fail_msg("ptr(%#llx): not a table page", (unsigned long long)pa);
-	return pool_mem + (pa - POOL_PHYS);
-}
+#include "page_pool.h"
 
 /* A variable range [base, base+size) of one type: PHYSBASE and PHYSMASK
  * as firmware writes them (SDM 12.11.3, size a power of two, base
